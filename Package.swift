@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// kek: a worker that keeps a PostgreSQL secrets store safe over time.
+// Layers, each depending only on the ones above it:
+//   CLibPQ, CLibCrypto          system shims
+//   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer   no domain words
+//   JobQueue                    jobs, leases, checkpoints (no key words)
+//   KeyManagement               KEKs, DEKs, rotation, import, audit
+//   StatusAPI, kek              the HTTP status endpoints and the CLI (thin)
+import PackageDescription
+
+let package = Package(
+    name: "kek",
+    products: [
+        .executable(name: "kek", targets: ["kek"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev", "libssl-dev", "pkg-config"]), .brew(["libpq"])]
+        ),
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev", "pkg-config"]), .brew(["openssl@3"])]
+        ),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
+        .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "ThrowawayPostgres"),
+        .executableTarget(
+            name: "kek",
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "ThrowawayPostgres"]
+        ),
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
+    ]
+)
