@@ -1,0 +1,249 @@
+internal import CLibPQ
+import Foundation
+
+/// One libpq connection, owned by one thread of work.
+///
+/// libpq calls block and a `PGconn` must never be used by two threads at once, so this
+/// class is deliberately not `Sendable`: each worker loop opens its own, on its own thread,
+/// and never from Swift's cooperative pool. A connection that was lost (server restart,
+/// `pg_terminate_backend`) fails the call in flight with `.connectionLost` and is
+/// re-established on the next call, with its `LISTEN`s issued again.
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+    private var listenedChannels: [String] = []
+    private var needsReset = false
+
+    /// Opens a connection from a libpq connection string or a `postgresql://` URI.
+    /// On failure the error names the host, port and database, never the password.
+    public init(_ connectionString: String) throws {
+        let conn = PQconnectdb(connectionString)
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let error = PostgresError(
+                .connection,
+                message: "could not connect to \(Self.describeTarget(conn)): \(Self.lastError(conn))",
+                hint: "check DATABASE_URL (host, port, database, user) and that the server is running"
+            )
+            PQfinish(conn)
+            throw error
+        }
+        handle = conn
+        try execute("SET client_min_messages = warning")
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// `host:port/database` of this connection, for messages.
+    public var target: String { Self.describeTarget(handle) }
+
+    /// The server process serving this connection (for `pg_terminate_backend` in tests and logs).
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// True while a transaction block is open on this connection.
+    public var inTransaction: Bool { PQtransactionStatus(handle) != PQTRANS_IDLE }
+
+    // MARK: - Queries
+
+    /// Runs one parameterized statement and returns its rows.
+    ///
+    /// There is no way to splice values into SQL here: every value is a `$n` parameter.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> [Row] {
+        try run(sql, parameters).rows
+    }
+
+    /// Runs one parameterized statement and returns how many rows it inserted, updated or deleted.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        try run(sql, parameters).affectedRows
+    }
+
+    /// Runs a script of several statements with no parameters (schema migrations).
+    /// Only for trusted SQL shipped with the program, never for anything built from input.
+    public func executeScript(_ sql: String) throws {
+        try reconnectIfNeeded()
+        let result = PQexec(handle, sql)
+        defer { PQclear(result) }
+        try check(result)
+    }
+
+    struct Outcome {
+        var rows: [Row]
+        var affectedRows: Int
+        var commandStatus: String
+    }
+
+    func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
+        guard parameters.count <= 65_535 else {
+            throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
+        }
+        try reconnectIfNeeded()
+        let encoded = parameters.map { (type(of: $0).postgresTypeOID, $0.postgresBinary()) }
+        let result = ParameterBuffers.with(encoded) { types, values, lengths, formats in
+            PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
+        }
+        defer { PQclear(result) }
+        try check(result)
+        return Outcome(
+            rows: Self.rows(of: result),
+            affectedRows: Int(String(cString: PQcmdTuples(result))) ?? 0,
+            commandStatus: String(cString: PQcmdStatus(result))
+        )
+    }
+
+    private func check(_ result: OpaquePointer?) throws {
+        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            if PQstatus(handle) != CONNECTION_OK {
+                needsReset = true
+                throw PostgresError(.connectionLost, message: "connection to \(target) lost: \(Self.lastError(handle))")
+            }
+            throw Self.serverError(result, fallback: Self.lastError(handle))
+        }
+    }
+
+    private static func serverError(_ result: OpaquePointer?, fallback: String) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            guard let result, let text = PQresultErrorField(result, code) else { return nil }
+            return String(cString: text)
+        }
+        return PostgresError(
+            .server,
+            sqlState: field(CLibPQ_DIAG_SQLSTATE).map { SQLState($0) },
+            message: field(CLibPQ_DIAG_MESSAGE_PRIMARY) ?? fallback,
+            detail: field(CLibPQ_DIAG_MESSAGE_DETAIL),
+            hint: field(CLibPQ_DIAG_MESSAGE_HINT)
+        )
+    }
+
+    private static func rows(of result: OpaquePointer?) -> [Row] {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        guard rowCount > 0 else { return [] }
+        let columns = Columns(
+            names: (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) },
+            typeOIDs: (0..<columnCount).map { UInt32(PQftype(result, Int32($0))) }
+        )
+        var rows: [Row] = []
+        rows.reserveCapacity(rowCount)
+        for r in 0..<Int32(rowCount) {
+            var buffer: [UInt8] = []
+            var ranges: [Range<Int>?] = []
+            ranges.reserveCapacity(columnCount)
+            for c in 0..<Int32(columnCount) {
+                if PQgetisnull(result, r, c) == 1 {
+                    ranges.append(nil)
+                    continue
+                }
+                let length = Int(PQgetlength(result, r, c))
+                let start = buffer.count
+                PQgetvalue(result, r, c).withMemoryRebound(to: UInt8.self, capacity: length) {
+                    buffer.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+                }
+                ranges.append(start..<(start + length))
+            }
+            rows.append(Row(columns: columns, values: ranges.map { $0.map { buffer[$0] } }))
+        }
+        return rows
+    }
+
+    // MARK: - Connection state
+
+    private func reconnectIfNeeded() throws {
+        guard needsReset || PQstatus(handle) != CONNECTION_OK else { return }
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(.connectionLost, message: "could not reconnect to \(target): \(Self.lastError(handle))")
+        }
+        needsReset = false
+        try execute("SET client_min_messages = warning")
+        for channel in listenedChannels { try executeScript("LISTEN " + (try quoteIdentifier(channel))) }
+    }
+
+    func quoteIdentifier(_ name: String) throws -> String {
+        guard let quoted = PQescapeIdentifier(handle, name, name.utf8.count) else {
+            throw PostgresError(.usage, message: "cannot quote identifier: \(Self.lastError(handle))")
+        }
+        defer { PQfreemem(quoted) }
+        return String(cString: quoted)
+    }
+
+    func rememberListen(_ channel: String) {
+        if !listenedChannels.contains(channel) { listenedChannels.append(channel) }
+    }
+
+    var socket: Int32 { PQsocket(handle) }
+
+    func consumeInput() throws {
+        guard PQconsumeInput(handle) == 1 else {
+            needsReset = true
+            throw PostgresError(.connectionLost, message: "connection to \(target) lost: \(Self.lastError(handle))")
+        }
+    }
+
+    func nextNotification() -> PostgresNotification? {
+        guard let notice = PQnotifies(handle) else { return nil }
+        defer { PQfreemem(notice) }
+        return PostgresNotification(
+            channel: String(cString: notice.pointee.relname),
+            payload: String(cString: notice.pointee.extra),
+            senderPID: notice.pointee.be_pid
+        )
+    }
+
+    private static func describeTarget(_ conn: OpaquePointer?) -> String {
+        func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+            pointer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "?"
+        }
+        guard let conn else { return "the server" }
+        return "\(text(PQhost(conn))):\(text(PQport(conn)))/\(text(PQdb(conn)))"
+    }
+
+    private static func lastError(_ conn: OpaquePointer?) -> String {
+        guard let conn, let message = PQerrorMessage(conn) else { return "out of memory" }
+        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Owns the C arrays that `PQexecParams` reads, for the duration of one call only.
+enum ParameterBuffers {
+    static func with<R>(
+        _ parameters: [(oid: UInt32, bytes: [UInt8]?)],
+        _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
+    ) -> R {
+        let types = parameters.map { Oid($0.oid) }
+        let lengths = parameters.map { Int32($0.bytes?.count ?? 0) }
+        let formats = [Int32](repeating: 1, count: parameters.count)
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(parameters.count)
+        var owned: [UnsafeMutableRawPointer] = []
+        defer {
+            // Parameters can be ciphertext of keys; leave no copy behind in freed memory.
+            for (storage, parameter) in zip(owned, parameters.filter { $0.bytes != nil }) {
+                storage.initializeMemory(as: UInt8.self, repeating: 0, count: parameter.bytes?.count ?? 0)
+                storage.deallocate()
+            }
+        }
+        for parameter in parameters {
+            guard let bytes = parameter.bytes else {
+                pointers.append(nil)
+                continue
+            }
+            let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: bytes.count) } }
+            owned.append(storage)
+            pointers.append(UnsafePointer(storage.assumingMemoryBound(to: CChar.self)))
+        }
+        return types.withUnsafeBufferPointer { t in
+            lengths.withUnsafeBufferPointer { l in
+                formats.withUnsafeBufferPointer { f in
+                    pointers.withUnsafeBufferPointer { p in
+                        body(t.baseAddress, p.baseAddress, l.baseAddress, f.baseAddress)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// A Swift value that can be sent as a query parameter.
+///
+/// Every parameter travels in PostgreSQL's binary format with an explicit type, so
+/// bytea is never escaped or hex-encoded and a value can never be read as SQL.
+/// When a statement needs another type than the one sent, cast it in SQL (`$1::text::interval`).
+public protocol PostgresEncodable {
+    /// The OID of the type the bytes are in.
+    static var postgresTypeOID: UInt32 { get }
+    /// The binary wire form of the value; nil sends SQL NULL.
+    func postgresBinary() -> [UInt8]?
+}
+
+/// A type that can stand inside a one-dimensional array parameter, for sending many rows
+/// in one statement (`... FROM unnest($1::int8[], $2::bytea[])`).
+public protocol PostgresArrayElement: PostgresEncodable {
+    static var postgresArrayTypeOID: UInt32 { get }
+}
+
+/// A JSON document sent as `jsonb` (its text form is kept as is).
+public struct PostgresJSON: PostgresEncodable, Sendable, Equatable {
+    public var text: String
+    public init(_ text: String) { self.text = text }
+    public static var postgresTypeOID: UInt32 { 3802 }
+    public func postgresBinary() -> [UInt8]? { [1] + Array(text.utf8) }
+}
+
+extension Optional: PostgresEncodable where Wrapped: PostgresEncodable {
+    public static var postgresTypeOID: UInt32 { Wrapped.postgresTypeOID }
+    public func postgresBinary() -> [UInt8]? { self?.postgresBinary() }
+}
+
+extension Int64: PostgresArrayElement {
+    public static var postgresTypeOID: UInt32 { 20 }
+    public static var postgresArrayTypeOID: UInt32 { 1016 }
+    public func postgresBinary() -> [UInt8]? { bigEndianBytes(self) }
+}
+
+extension Int: PostgresArrayElement {
+    public static var postgresTypeOID: UInt32 { 20 }
+    public static var postgresArrayTypeOID: UInt32 { 1016 }
+    public func postgresBinary() -> [UInt8]? { bigEndianBytes(Int64(self)) }
+}
+
+extension Int32: PostgresArrayElement {
+    public static var postgresTypeOID: UInt32 { 23 }
+    public static var postgresArrayTypeOID: UInt32 { 1007 }
+    public func postgresBinary() -> [UInt8]? { bigEndianBytes(self) }
+}
+
+extension Double: PostgresEncodable {
+    public static var postgresTypeOID: UInt32 { 701 }
+    public func postgresBinary() -> [UInt8]? { bigEndianBytes(bitPattern) }
+}
+
+extension Bool: PostgresEncodable {
+    public static var postgresTypeOID: UInt32 { 16 }
+    public func postgresBinary() -> [UInt8]? { [self ? 1 : 0] }
+}
+
+extension String: PostgresArrayElement {
+    public static var postgresTypeOID: UInt32 { 25 }
+    public static var postgresArrayTypeOID: UInt32 { 1009 }
+    public func postgresBinary() -> [UInt8]? { Array(utf8) }
+}
+
+extension UUID: PostgresArrayElement {
+    public static var postgresTypeOID: UInt32 { 2950 }
+    public static var postgresArrayTypeOID: UInt32 { 2951 }
+    public func postgresBinary() -> [UInt8]? { withUnsafeBytes(of: uuid) { Array($0) } }
+}
+
+extension Date: PostgresEncodable {
+    public static var postgresTypeOID: UInt32 { 1184 }
+    public func postgresBinary() -> [UInt8]? { bigEndianBytes(PostgresEpoch.microseconds(from: self)) }
+}
+
+/// `[UInt8]` is bytea, sent as is.
+extension Array: PostgresEncodable where Element == UInt8 {
+    public static var postgresTypeOID: UInt32 { 17 }
+    public func postgresBinary() -> [UInt8]? { self }
+}
+
+extension Array: PostgresArrayElement where Element == UInt8 {
+    public static var postgresArrayTypeOID: UInt32 { 1001 }
+}
+
+/// A one-dimensional PostgreSQL array parameter (`int8[]`, `bytea[]`, `text[]`, `uuid[]`),
+/// the way to send a whole batch of rows in one round trip.
+public struct PostgresArray<Element: PostgresArrayElement>: PostgresEncodable {
+    public var elements: [Element]
+    public init(_ elements: [Element]) { self.elements = elements }
+    public static var postgresTypeOID: UInt32 { Element.postgresArrayTypeOID }
+    public func postgresBinary() -> [UInt8]? {
+        PostgresArrayEncoding.encode(elements, elementOID: Element.postgresTypeOID)
+    }
+}
+
+/// PostgreSQL's timestamps count microseconds from 2000-01-01 00:00:00 UTC.
+enum PostgresEpoch {
+    static let offsetFromReferenceDate: Double = -31_622_400 // 2000-01-01 is 366 days before 2001-01-01
+
+    static func microseconds(from date: Date) -> Int64 {
+        Int64(((date.timeIntervalSinceReferenceDate - offsetFromReferenceDate) * 1_000_000).rounded())
+    }
+
+    static func date(fromMicroseconds micros: Int64) -> Date {
+        Date(timeIntervalSinceReferenceDate: Double(micros) / 1_000_000 + offsetFromReferenceDate)
+    }
+}
+
+/// The binary array wire format: header, one dimension, then each element's length and bytes.
+enum PostgresArrayEncoding {
+    static func encode<Element: PostgresEncodable>(_ elements: [Element], elementOID: UInt32) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(20 + elements.count * 12)
+        out += bigEndianBytes(Int32(1))                  // dimensions
+        out += bigEndianBytes(Int32(0))                  // flags; NULLs are allowed without it
+        out += bigEndianBytes(elementOID)
+        out += bigEndianBytes(Int32(elements.count))     // length of the dimension
+        out += bigEndianBytes(Int32(1))                  // lower bound
+        for element in elements {
+            if let bytes = element.postgresBinary() {
+                out += bigEndianBytes(Int32(bytes.count))
+                out += bytes
+            } else {
+                out += bigEndianBytes(Int32(-1))
+            }
+        }
+        return out
+    }
+}
+
+func bigEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Applies numbered plain-SQL files (`001_name.sql`, `002_name.sql`, ...) in order.
+///
+/// Each file runs in its own transaction and is recorded in `schema_migrations` with a
+/// SHA-256 of its text, so a re-run is a no-op and a file edited after it was applied is
+/// refused rather than silently diverging from the databases that ran the old text. An
+/// advisory lock makes two migrators started at once take turns instead of both applying.
+public struct SchemaMigrator {
+    /// One file of the migration folder.
+    public struct Migration: Sendable {
+        public var version: Int
+        public var name: String
+        public var sql: String
+    }
+
+    /// What a run did.
+    public struct Report: Sendable {
+        public var applied: [String]
+        public var alreadyApplied: Int
+        public var currentVersion: Int
+    }
+
+    public let migrations: [Migration]
+
+    /// Reads every `NNN_name.sql` of `directory`; a duplicate number is an error.
+    public init(directory: String) throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+        var seen: [Int: String] = [:]
+        migrations = try files.map { file in
+            guard let version = Int(file.prefix { $0.isNumber }), file.first?.isNumber == true else {
+                throw PostgresError(.usage, message: "migration file \(file) does not start with a number (NNN_name.sql)")
+            }
+            if let other = seen[version] {
+                throw PostgresError(.usage, message: "migrations \(other) and \(file) share the number \(version)")
+            }
+            seen[version] = file
+            let sql = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+            return Migration(version: version, name: file, sql: sql)
+        }
+    }
+
+    /// The highest version this program ships; a database below it is not ready.
+    public var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Applies every migration not yet applied.
+    public func migrate(_ connection: PostgresConnection) throws -> Report {
+        try connection.execute("SELECT pg_advisory_lock(hashtext('kek.schema_migrations'))")
+        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(hashtext('kek.schema_migrations'))") }
+        try connection.execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """)
+        var report = Report(applied: [], alreadyApplied: 0, currentVersion: 0)
+        for migration in migrations {
+            let checksum = try Self.checksum(of: migration.sql, on: connection)
+            let recorded = try connection.query("SELECT checksum, name FROM schema_migrations WHERE version = $1",
+                                                [migration.version])
+            if let row = recorded.first {
+                let applied: String = try row.decode(0)
+                guard applied == checksum else {
+                    throw PostgresError(
+                        .usage,
+                        message: "migration \(migration.name) was changed after it was applied (checksum \(applied.prefix(12)) "
+                            + "recorded, \(checksum.prefix(12)) on disk)",
+                        hint: "restore the original file and put the change in a new, higher-numbered migration")
+                }
+                report.alreadyApplied += 1
+            } else {
+                try connection.transaction {
+                    try connection.executeScript(migration.sql)
+                    try connection.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                        [migration.version, migration.name, checksum])
+                }
+                report.applied.append(migration.name)
+            }
+            report.currentVersion = migration.version
+        }
+        return report
+    }
+
+    /// The version the database is at (0 when never migrated).
+    public static func currentVersion(_ connection: PostgresConnection) throws -> Int {
+        let exists: Bool = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].decode(0)
+        guard exists else { return 0 }
+        return try connection.query("SELECT coalesce(max(version), 0)::int8 FROM schema_migrations")[0].decode(0)
+    }
+
+    private static func checksum(of sql: String, on connection: PostgresConnection) throws -> String {
+        try connection.query("SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex')", [sql])[0].decode(0)
+    }
+}

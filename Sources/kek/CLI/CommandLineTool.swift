@@ -1,0 +1,75 @@
+import Foundation
+
+/// Finds the command named by the words, prints help when asked, runs it and maps errors
+/// to the documented exit codes.
+struct CommandLineTool {
+    let root: Command
+
+    func run(_ words: [String]) -> Int32 {
+        var command = root
+        var path = root.name
+        var rest = words[...]
+        while let next = rest.first, let sub = command.subcommands.first(where: { $0.name == next }) {
+            command = sub
+            path += " " + next
+            rest = rest.dropFirst()
+        }
+        if rest.contains("--help") || rest.first == "help" || command.run == nil && rest.isEmpty {
+            print(HelpText.render(command, path: path))
+            return ExitCode.success.rawValue
+        }
+        guard let run = command.run else {
+            return fail(UsageError("\(path): unknown command '\(rest.first ?? "")'"), path: path)
+        }
+        do {
+            try run(try ParsedArguments(rest, for: command, path: path))
+            return ExitCode.success.rawValue
+        } catch {
+            return fail(error, path: path)
+        }
+    }
+
+    private func fail(_ error: any Error, path: String) -> Int32 {
+        if let usage = error as? UsageError {
+            Terminal.error("\(usage.description)\nsee '\(path) --help'")
+            return ExitCode.usage.rawValue
+        }
+        Terminal.error("error: \(error)")
+        return ExitCode.failure.rawValue
+    }
+}
+
+/// Help text in the usual layout: usage line, abstract, subcommands, arguments, options.
+enum HelpText {
+    static func render(_ command: Command, path: String) -> String {
+        var lines: [String] = []
+        var usage = "usage: \(path)"
+        if !command.subcommands.isEmpty { usage += " <command>" }
+        if !command.options.isEmpty { usage += " [options]" }
+        for argument in command.arguments { usage += argument.optional ? " [<\(argument.name)>]" : " <\(argument.name)>" }
+        lines += [usage, "", command.abstract]
+        if !command.discussion.isEmpty { lines += ["", command.discussion] }
+        if !command.subcommands.isEmpty {
+            lines += ["", "commands:"]
+            let width = command.subcommands.map(\.name.count).max() ?? 0
+            lines += command.subcommands.map { "  \($0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\($0.abstract)" }
+        }
+        if !command.arguments.isEmpty {
+            lines += ["", "arguments:"]
+            lines += command.arguments.map { "  <\($0.name)>  \($0.help)" }
+        }
+        let options = command.options + [Command.Option.flag("help", "Show this help.")]
+        lines += ["", "options:"]
+        let labels = options.map { "--\($0.name)" + ($0.valueName.map { " \($0)" } ?? "") }
+        let width = labels.map(\.count).max() ?? 0
+        for (option, label) in zip(options, labels) {
+            var text = "  \(label.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(option.help)"
+            if let value = option.defaultValue { text += " (default: \(value))" }
+            lines.append(text)
+        }
+        if path == "kek" {
+            lines += ["", "exit codes: 0 success, 1 failure, 2 usage error"]
+        }
+        return lines.joined(separator: "\n")
+    }
+}
