@@ -12,6 +12,7 @@ let package = Package(
     name: "kek",
     products: [
         .executable(name: "kek", targets: ["kek"]),
+        .executable(name: "crypto-bench", targets: ["crypto-bench"]),
     ],
     targets: [
         .systemLibrary(
@@ -26,6 +27,8 @@ let package = Package(
         ),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
         .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
+        .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .target(name: "ThrowawayPostgres"),
         .executableTarget(
             name: "kek",
@@ -34,6 +37,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
     ]
 )
