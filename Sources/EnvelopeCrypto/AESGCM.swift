@@ -28,6 +28,7 @@ public final class AESGCMContext {
     private let decryptContext: OpaquePointer
     /// Where `Final` may write (GCM writes nothing there, but OpenSSL wants a valid pointer).
     private let finalScratch: UnsafeMutablePointer<UInt8>
+    private var noncePool = NoncePool()
 
     /// Sets up the key schedule for both directions.
     public init(key: SymmetricKey) throws {
@@ -158,6 +159,12 @@ public final class AESGCMContext {
             ERR_clear_error()
             throw EnvelopeError.authenticationFailed
         }
+    }
+
+    /// A fresh random nonce for the next seal.
+    @inline(__always)
+    func nextNonce(into nonce: UnsafeMutableRawBufferPointer) throws {
+        try noncePool.next(into: nonce)
     }
 
     /// Counts a seal; called by the envelope code after a successful random-nonce encryption.

@@ -67,7 +67,7 @@ extension AESGCMContext {
         let tagStart = nonceEnd + plaintext.count
         output[0] = Envelope.version
         let nonce = UnsafeMutableRawBufferPointer(rebasing: output[1..<nonceEnd])
-        try fillRandom(nonce)
+        try nextNonce(into: nonce)
         try encrypt(
             nonce: UnsafeRawBufferPointer(nonce),
             plaintext: plaintext,
