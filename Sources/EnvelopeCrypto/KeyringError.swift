@@ -11,7 +11,8 @@ public enum KeyringError: Error, Equatable, Sendable {
     case missingSeparator(position: Int)
     /// The id before `:` is empty.
     case emptyID(position: Int)
-    /// The id has characters outside `[A-Za-z0-9._-]` or is longer than 64 characters.
+    /// The id has characters outside `[A-Za-z0-9._-]` or is longer than `Keyring.maximumIDLength`.
+    /// The id itself is not shown: a malformed id may be a misplaced key.
     case invalidID(position: Int, length: Int)
     /// The key text is not standard, padded base64.
     case invalidBase64(position: Int, id: String)

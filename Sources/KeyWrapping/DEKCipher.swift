@@ -8,6 +8,7 @@ public final class DEKCipher {
     public let dekID: Int64
     let context: AESGCMContext
 
+    /// Sets up a GCM context for the unwrapped DEK of row `id`.
     public init(id: Int64, key: SymmetricKey) throws {
         dekID = id
         context = try AESGCMContext(key: key)

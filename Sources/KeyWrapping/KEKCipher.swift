@@ -9,6 +9,7 @@ public final class KEKCipher {
     public let kekID: Int32
     let context: AESGCMContext
 
+    /// Sets up the KEK's GCM context once; `key` is the unwrapped KEK of row `id`.
     public init(id: Int32, key: SymmetricKey) throws {
         kekID = id
         context = try AESGCMContext(key: key)
@@ -50,6 +51,7 @@ public final class KEKCipher {
     ) throws -> [UInt8] {
         do {
             let count = try Envelope.plaintextCount(forEnvelopeCount: envelope.count)
+            guard envelope[0] == Envelope.version else { throw EnvelopeError.unknownVersion(envelope[0]) }
             guard count == SymmetricKey.byteCount else {
                 throw EnvelopeError.plaintextLengthMismatch(expected: SymmetricKey.byteCount, found: count)
             }

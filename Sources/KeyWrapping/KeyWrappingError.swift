@@ -7,7 +7,7 @@ import Foundation
 /// is bad (to fix or quarantine it) without stopping to guess. Only ids appear, never bytes.
 public struct KeyWrappingError: Error, Equatable, Sendable {
     /// What was being done.
-    public enum Operation: String, Sendable {
+    public enum Operation: String, Equatable, Sendable {
         case wrap, unwrap, rewrap, seal, open
     }
 
@@ -19,7 +19,9 @@ public struct KeyWrappingError: Error, Equatable, Sendable {
         case signingKey(id: UUID, projectID: UUID)
     }
 
+    /// What failed.
     public let operation: Operation
+    /// Which row failed, by its ids.
     public let subject: Subject
     /// For a rewrap, the KEK the DEK was being moved to.
     public let targetKEKID: Int32?

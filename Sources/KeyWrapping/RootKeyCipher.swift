@@ -8,6 +8,7 @@ public final class RootKeyCipher {
     public let rootKeyID: String
     let context: AESGCMContext
 
+    /// Sets up the root key's GCM context once; `id` is its keyring id.
     public init(id: String, key: SymmetricKey) throws {
         rootKeyID = id
         context = try AESGCMContext(key: key)

@@ -90,6 +90,15 @@ final class KeyWrappingTests: XCTestCase {
         XCTAssertThrowsError(try KEKCipher.rewrapDEK(Array(old.prefix(40)), dekID: 1000, from: kekA, to: kekB)) {
             XCTAssertEqual(($0 as? KeyWrappingError)?.reason, .plaintextLengthMismatch(expected: 32, found: 11))
         }
+        var versioned = old
+        versioned[0] = 0x00
+        XCTAssertThrowsError(try KEKCipher.rewrapDEK(versioned, dekID: 1000, from: kekA, to: kekB)) {
+            XCTAssertEqual(($0 as? KeyWrappingError)?.reason, .unknownVersion(0))
+        }
+        XCTAssertThrowsError(try KEKCipher.rewrapDEK(Array(old.prefix(28)), dekID: 1000, from: kekA, to: kekB)) {
+            XCTAssertEqual(($0 as? KeyWrappingError)?.reason, .truncated(length: 28, minimum: 29))
+        }
+        XCTAssertEqual(kekB.wrapCount, 0, "failed rewraps seal nothing")
     }
 
     func testSecretsAndSigningKeys() throws {
