@@ -12,6 +12,7 @@ let package = Package(
     name: "kek",
     products: [
         .executable(name: "kek", targets: ["kek"]),
+        .executable(name: "crypto-bench", targets: ["crypto-bench"]),
     ],
     targets: [
         .systemLibrary(
@@ -25,13 +26,20 @@ let package = Package(
             providers: [.apt(["libssl-dev", "pkg-config"]), .brew(["openssl@3"])]
         ),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
+        .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "ThrowawayPostgres"),
+        .target(name: "HTTPServer"),
+        .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
+        .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "ThrowawayPostgres"]
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "ThrowawayPostgres"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
+        .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
     ]
 )
