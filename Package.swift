@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
         .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "ThrowawayPostgres"),
+        .target(name: "HTTPServer"),
         .executableTarget(
             name: "kek",
             dependencies: ["PostgresClient", "EnvelopeCrypto", "ThrowawayPostgres"]
@@ -35,5 +36,6 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ]
 )
