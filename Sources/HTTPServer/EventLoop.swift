@@ -37,7 +37,6 @@ struct EventLoop {
         case keep(Connection)
         case dispatch(Job)
         case reject(Connection, HTTPStatus)
-        case close
     }
 
     /// Discarding stops (and the connection closes) after this much input.
@@ -49,6 +48,10 @@ struct EventLoop {
     private let limits: HeadLimits
     private var connections: [Int32: Connection] = [:]
     private var inFlightCount = 0
+    /// While out of descriptors, the listener is left out of `poll` until this time, so a
+    /// pending connection that cannot be accepted does not make the loop spin.
+    private var acceptPausedUntil: UInt64 = 0
+    private static let acceptPause: UInt64 = 100_000_000
     private var scratch = [UInt8](repeating: 0, count: 16 * 1024)
 
     init(core: ServerCore) {
@@ -63,13 +66,15 @@ struct EventLoop {
             takeReturnedConnections()
             pollSet.removeAll(keepingCapacity: true)
             pollSet.append(pollfd(fd: core.wakeRead, events: Int16(POLLIN), revents: 0))
-            pollSet.append(pollfd(fd: core.listener, events: Int16(POLLIN), revents: 0))
-            var nearest = UInt64.max
+            let now = MonotonicClock.now()
+            let listening = now >= acceptPausedUntil
+            // poll ignores negative descriptors, which keeps the indices below fixed.
+            pollSet.append(pollfd(fd: listening ? core.listener : -1, events: Int16(POLLIN), revents: 0))
+            var nearest = listening ? UInt64.max : acceptPausedUntil
             for (fd, connection) in connections {
                 pollSet.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
                 nearest = min(nearest, connection.phase.deadline)
             }
-            let now = MonotonicClock.now()
             let timeoutMs: Int32 = nearest == .max ? 1_000 : Int32(min((nearest &- min(nearest, now) + 999_999) / 1_000_000, 1_000))
             let ready = poll(&pollSet, nfds_t(pollSet.count), timeoutMs)
             if ready < 0 {
@@ -90,7 +95,16 @@ struct EventLoop {
 
     private mutating func acceptPending() {
         for _ in 0..<Self.maxAcceptsPerWakeup {
-            guard let fd = Socket.accept(core.listener) else { return }
+            let fd: Int32
+            switch Socket.accept(core.listener) {
+            case .accepted(let accepted):
+                fd = accepted
+            case .empty:
+                return
+            case .exhausted:
+                acceptPausedUntil = MonotonicClock.now() + Self.acceptPause
+                return
+            }
             if connections.count + inFlightCount >= configuration.maxConnections {
                 Socket.sendOnce(fd, ResponseSerializer.errorReply(.serviceUnavailable))
                 Socket.close(fd)
@@ -190,8 +204,6 @@ struct EventLoop {
             connections[connection.fd] = connection
         case .reject(let connection, let status):
             reject(connection, status)
-        case .close:
-            break
         case .dispatch(let job):
             inFlightCount += 1
             core.handoff.withLock { _ = $0.inFlight.insert(job.fd) }
@@ -265,7 +277,7 @@ struct EventLoop {
             for connection in state.returned { Socket.close(connection.fd) }
             state.returned.removeAll()
         }
-        let pending = core.queue.close(waking: configuration.workerThreadCount)
+        let pending = core.queue.close(waking: core.workerCount)
         for job in pending {
             core.handoff.withLock { _ = $0.inFlight.remove(job.fd) }
             Socket.close(job.fd)

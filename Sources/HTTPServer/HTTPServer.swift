@@ -73,7 +73,7 @@ public final class HTTPServer: Sendable {
                     var loop = EventLoop(core: core)
                     loop.run()
                 })
-                for index in 0..<max(1, configuration.workerThreadCount) {
+                for index in 0..<core.workerCount {
                     threads.append(try JoinableThread(name: "kek-http-w\(index)") { core.runWorker() })
                 }
             } catch {

@@ -44,6 +44,8 @@ final class ServerCore: Sendable {
     let listener: Int32
     let wakeRead: Int32
     let wakeWrite: Int32
+    /// Number of worker threads actually started (at least one).
+    let workerCount: Int
     let handoff = Mutex(Handoff())
     let queue = WorkQueue<Job>()
 
@@ -53,6 +55,7 @@ final class ServerCore: Sendable {
         self.listener = listener
         self.wakeRead = wakeRead
         self.wakeWrite = wakeWrite
+        self.workerCount = max(1, configuration.workerThreadCount)
     }
 
     /// Interrupts the loop's `poll`. The pipe is non-blocking; if it is full a wake-up is already pending.

@@ -129,9 +129,17 @@ enum Socket {
     /// `fork`/`exec` elsewhere in the process cannot inherit a client socket.
     private static let accept4: Accept4? = dlsym(nil, "accept4").map { unsafeBitCast($0, to: Accept4.self) }
 
+    enum AcceptResult {
+        case accepted(Int32)
+        /// Nothing pending, or a per-connection error such as `ECONNABORTED`.
+        case empty
+        /// Out of descriptors or memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`). The pending
+        /// connection stays queued, so the listener stays readable: the caller must back off.
+        case exhausted
+    }
+
     /// Accepts one pending connection, non-blocking and close-on-exec.
-    /// Returns nil when the queue is empty or on a transient error (`ECONNABORTED`, `EMFILE`, ...).
-    static func accept(_ listener: Int32) -> Int32? {
+    static func accept(_ listener: Int32) -> AcceptResult {
         while true {
             let fd: Int32
             if let accept4 {
@@ -143,9 +151,12 @@ enum Socket {
                     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
                 }
             }
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            return nil
+            if fd >= 0 { return .accepted(fd) }
+            switch errno {
+            case EINTR: continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM: return .exhausted
+            default: return .empty
+            }
         }
     }
 

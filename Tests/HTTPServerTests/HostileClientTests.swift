@@ -122,6 +122,36 @@ final class HostileClientTests: XCTestCase {
         try assertStillServes(port)
     }
 
+    func testIncompleteBodyIs408AtTheBodyDeadline() throws {
+        let (_, port) = try startServer(HTTPServer.Configuration(bodyReadDeadline: .milliseconds(500)))
+        let client = try RawClient(port: port)
+        let start = MonotonicClock.now()
+        client.send("POST /rotate HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+        XCTAssertEqual(client.readResponse()?.status, 408)
+        XCTAssertGreaterThan(elapsed(since: start), 0.4)
+        XCTAssertTrue(client.waitForClose(timeout: 3))
+        try assertStillServes(port)
+    }
+
+    func testIdleKeepAliveConnectionIsClosedSilently() throws {
+        let (_, port) = try startServer(HTTPServer.Configuration(idleTimeout: .milliseconds(300)))
+        let client = try RawClient(port: port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse()?.status, 200)
+        let start = MonotonicClock.now()
+        XCTAssertNil(client.readResponse(), "an idle close sends nothing")
+        XCTAssertGreaterThan(elapsed(since: start), 0.25)
+        XCTAssertLessThan(elapsed(since: start), 2.0)
+    }
+
+    func testSilentNewConnectionIsClosedAtTheHeadDeadline() throws {
+        let (_, port) = try startServer(HTTPServer.Configuration(headReadDeadline: .milliseconds(300)))
+        let client = try RawClient(port: port)
+        let start = MonotonicClock.now()
+        XCTAssertNil(client.readResponse(), "no bytes sent, so no 408 either")
+        XCTAssertLessThan(elapsed(since: start), 2.0)
+    }
+
     func testFiveHundredIdleConnectionsDoNotDelayOthers() throws {
         var configuration = HTTPServer.Configuration(headReadDeadline: .seconds(60), maxConnections: 1_024)
         configuration.listenBacklog = 1_024
