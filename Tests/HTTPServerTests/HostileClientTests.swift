@@ -116,6 +116,7 @@ final class HostileClientTests: XCTestCase {
             }
         }
         let cutOff = try XCTUnwrap(closedAfter, "a 1-byte-per-200-ms client was never cut off")
+        print("slow client (1 byte / 200 ms, 1 s head deadline): closed after \(String(format: "%.2f", cutOff)) s")
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), response)
         XCTAssertGreaterThan(cutOff, 0.9)
         XCTAssertLessThan(cutOff, 3.0)  // 1 s deadline + 1 s linger + slack
