@@ -4,6 +4,7 @@ extension PostgresConnection {
     /// A transaction that the server aborted (an error swallowed inside `body`) would
     /// otherwise "commit" as a silent rollback; that is reported as an error instead.
     /// Transactions do not nest: calling this inside another is a usage error.
+    @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         guard !inTransaction else {
             throw PostgresError(.usage, message: "a transaction is already open on this connection")
