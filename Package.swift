@@ -30,15 +30,17 @@ let package = Package(
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
         .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
+        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping"]),
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "ThrowawayPostgres"]
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "KeyManagement", "ThrowawayPostgres"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
+        .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
     ]

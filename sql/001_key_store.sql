@@ -32,25 +32,47 @@ CREATE INDEX data_keys_kek_id_id ON data_keys (kek_id, id);
 
 -- A DEK may only be created under (or moved to) the active KEK, so an application with a
 -- stale view of the keys cannot add a DEK that a finished rotation missed. FOR SHARE makes
--- a state change of that KEK wait for the inserting transaction.
+-- a state change of that KEK wait for the writing transaction. The check runs once per
+-- statement over its transition table, so a batch of thousands of rows costs one lookup.
 CREATE FUNCTION data_keys_require_active_kek() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    kek_state text;
+    offender record;
 BEGIN
-    SELECT state INTO kek_state FROM keks WHERE id = NEW.kek_id FOR SHARE;
-    IF kek_state IS DISTINCT FROM 'active' THEN
+    PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT kek_id FROM written) FOR SHARE;
+    SELECT w.id, w.kek_id, coalesce(k.state, 'missing') AS state INTO offender
+    FROM written w LEFT JOIN keks k ON k.id = w.kek_id
+    WHERE k.state IS DISTINCT FROM 'active' LIMIT 1;
+    IF FOUND THEN
         RAISE EXCEPTION 'DEK % must be wrapped under the active KEK; KEK % is %',
-            NEW.id, NEW.kek_id, coalesce(kek_state, 'missing')
+            offender.id, offender.kek_id, offender.state
             USING ERRCODE = 'check_violation',
                   HINT = 'reload the active KEK (SELECT id FROM keks WHERE state = ''active'') and wrap again';
     END IF;
-    RETURN NEW;
+    RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER data_keys_active_kek_only
-    BEFORE INSERT OR UPDATE OF kek_id ON data_keys
-    FOR EACH ROW EXECUTE FUNCTION data_keys_require_active_kek();
+CREATE TRIGGER data_keys_insert_active_kek_only
+    AFTER INSERT ON data_keys REFERENCING NEW TABLE AS written
+    FOR EACH STATEMENT EXECUTE FUNCTION data_keys_require_active_kek();
+
+-- An update that leaves kek_id alone (a rewrite of the same KEK) is let through.
+CREATE FUNCTION data_keys_require_active_kek_on_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT n.kek_id FROM moved_new n JOIN moved_old o USING (id)
+                                     WHERE n.kek_id <> o.kek_id) FOR SHARE;
+    IF EXISTS (SELECT 1 FROM moved_new n JOIN moved_old o USING (id) LEFT JOIN keks k ON k.id = n.kek_id
+               WHERE n.kek_id <> o.kek_id AND k.state IS DISTINCT FROM 'active') THEN
+        RAISE EXCEPTION 'a DEK can only be moved to the active KEK'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER data_keys_update_active_kek_only
+    AFTER UPDATE ON data_keys REFERENCING OLD TABLE AS moved_old NEW TABLE AS moved_new
+    FOR EACH STATEMENT EXECUTE FUNCTION data_keys_require_active_kek_on_move();
 
 CREATE TABLE project_secrets (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,0 +1,69 @@
+import KeyWrapping
+import PostgresClient
+
+/// A DEK that could not be rewrapped, and why (never its bytes).
+public struct RewrapFailure: Codable, Sendable, Equatable {
+    public var dekID: Int64
+    public var reason: String
+}
+
+/// What one batch did.
+public struct RewrapBatchResult: Sendable {
+    public var rewrapped: Int
+    public var failures: [RewrapFailure]
+    /// The highest id the batch looked at; the next batch starts after it.
+    public var lastID: Int64?
+}
+
+/// The rotation's hot path: moves DEKs from an old KEK to the new one, one batch per call.
+public enum Rewrap {
+    /// Locks up to `limit` DEKs of KEK `old` with ids in `(after, upTo]`, skipping rows other
+    /// transactions hold (the final sweep picks them up), rewraps them in memory and writes
+    /// them back in one statement. Call inside the batch transaction that also records the
+    /// checkpoint. A row that fails to open is left untouched and reported, not fatal.
+    ///
+    /// Each update applies only where the row still holds the bytes read, so a concurrent
+    /// writer's change is never overwritten. The range scan starts at `after` on the
+    /// `(kek_id, id)` index, so a batch costs the same at the end of a large table as at
+    /// its start.
+    public static func batch(
+        _ connection: PostgresConnection, from old: KEKCipher, to new: KEKCipher,
+        after: Int64, upTo: Int64 = .max, limit: Int
+    ) throws -> RewrapBatchResult {
+        let rows = try connection.query("""
+            SELECT id, wrapped_key FROM data_keys
+            WHERE kek_id = $1 AND id > $2 AND id <= $3
+            ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED
+            """, [old.kekID, after, upTo, limit])
+        var ids: [Int64] = []
+        var before: [[UInt8]] = []
+        var after: [[UInt8]] = []
+        var failures: [RewrapFailure] = []
+        ids.reserveCapacity(rows.count)
+        before.reserveCapacity(rows.count)
+        after.reserveCapacity(rows.count)
+        var lastID: Int64?
+        for row in rows {
+            let id: Int64 = try row.decode(0)
+            let wrapped: [UInt8] = try row.decode(1)
+            lastID = id
+            do {
+                after.append(try KEKCipher.rewrapDEK(wrapped, dekID: id, from: old, to: new))
+                ids.append(id)
+                before.append(wrapped)
+            } catch {
+                failures.append(RewrapFailure(dekID: id, reason: "\(error)"))
+            }
+        }
+        var rewrapped = 0
+        if !ids.isEmpty {
+            rewrapped = try connection.execute("""
+                UPDATE data_keys d SET kek_id = $1, wrapped_key = u.new_key
+                FROM unnest($2::int8[], $3::bytea[], $4::bytea[]) AS u(id, old_key, new_key)
+                WHERE d.id = u.id AND d.kek_id = $5 AND d.wrapped_key = u.old_key
+                """, [new.kekID, PostgresArray(ids), PostgresArray(before), PostgresArray(after), old.kekID])
+            try DataKeys.recordWraps(connection, kekID: new.kekID, count: ids.count)
+        }
+        return RewrapBatchResult(rewrapped: rewrapped, failures: failures, lastID: lastID)
+    }
+}

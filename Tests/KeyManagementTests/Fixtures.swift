@@ -1,0 +1,37 @@
+import EnvelopeCrypto
+import Foundation
+import KeyManagement
+import PostgresClient
+import TestSupport
+
+/// A migrated database, a root keyring and helpers shared by the key tests.
+struct KeyFixture {
+    let url: String
+    let connection: PostgresConnection
+    let rootKeys: RootKeys
+    let store: KEKStore
+
+    init() throws {
+        url = try TestDatabase.migrated()
+        connection = try PostgresConnection(url)
+        rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
+        store = KEKStore(connection: connection, actor: "test")
+    }
+
+    /// A fixed root key for tests only.
+    static let rootKeyLine = "r1:" + Data(repeating: 7, count: 32).base64EncodedString()
+
+    /// Inserts `count` DEKs under the active KEK, the way an application would.
+    func seedDEKs(_ count: Int) throws {
+        let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
+        let active = try keks.active()
+        try connection.transaction {
+            for _ in 0..<count { _ = try DataKeys.create(connection, under: active) }
+            try DataKeys.recordWraps(connection, kekID: active.kekID, count: count)
+        }
+    }
+
+    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        try connection.query(sql, parameters)[0].decode(0)
+    }
+}
