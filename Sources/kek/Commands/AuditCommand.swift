@@ -1,0 +1,53 @@
+import Foundation
+import KeyManagement
+
+extension Command {
+    static let audit = Command(
+        name: "audit",
+        abstract: "Read and check the hash-chained audit log.",
+        subcommands: [auditList, auditVerify]
+    )
+
+    static let auditList = Command(
+        name: "list",
+        abstract: "Show the newest audit rows.",
+        options: [
+            .value("limit", "N", "How many rows.", default: "50"),
+            .value("action", "ACTION", "Only this action (e.g. kek.retired)."),
+            .flag("json", "Print JSON."),
+        ],
+        run: { arguments in
+            let entries = try AuditLog.list(try Database.connect(), limit: try arguments.int("limit") ?? 50,
+                                            action: arguments.string("action"))
+            if arguments.flag("json") {
+                try JSONOutput.print(entries.map { AuditListing(id: $0.id, at: $0.at, actor: $0.actor, action: $0.action,
+                                                                 target: $0.target, details: $0.details) })
+                return
+            }
+            print(TextTable.render(["ID", "AT", "ACTOR", "ACTION", "TARGET", "DETAILS"],
+                                   entries.map { [String($0.id), Formatting.time($0.at), $0.actor, $0.action, $0.target ?? "-", $0.details] }))
+        }
+    )
+
+    static let auditVerify = Command(
+        name: "verify",
+        abstract: "Recompute the hash chain; name the first broken row. Exit 1 if broken.",
+        run: { _ in
+            let result = try AuditLog.verify(try Database.connect())
+            if let broken = result.firstBrokenRow {
+                throw CommandFailure("audit chain broken at row \(broken) (of \(result.rows)); rows from there on cannot be trusted")
+            }
+            print("audit chain intact: \(result.rows) rows, head hash \(result.headHash ?? "-")")
+            print("keep the head hash outside the database to anchor the chain")
+        }
+    )
+}
+
+struct AuditListing: Encodable {
+    var id: Int64
+    var at: Date
+    var actor: String
+    var action: String
+    var target: String?
+    var details: String
+}

@@ -1,0 +1,167 @@
+import Foundation
+import KeyManagement
+import PostgresClient
+
+extension Command {
+    static let keys = Command(
+        name: "keys",
+        abstract: "Generate, list and move KEKs through their lifecycle.",
+        discussion: """
+            States: pending -> active (exactly one) -> decrypt_only -> retired -> destroyed,
+            or compromised. Needs DATABASE_URL and KEK_ROOT_KEYS (or KEK_ROOT_KEYS_FILE).
+            """,
+        subcommands: [keysGenerate, keysList, keysActivate, keysRetire, keysDestroy, keysPurge, keysCompromised]
+    )
+
+    static let keysGenerate = Command(
+        name: "generate",
+        abstract: "Create a new KEK wrapped under the active root key (pending until activated).",
+        options: [.flag("activate", "Activate it at once (the current active KEK becomes decrypt_only).")],
+        run: { arguments in
+            let session = try KeySession.open()
+            let id = try session.store.generate(rootKeys: session.rootKeys, activate: arguments.flag("activate"))
+            print("KEK \(id) generated under root key '\(session.rootKeys.activeID)'" + (arguments.flag("activate") ? " and activated" : " (pending)"))
+        }
+    )
+
+    static let keysList = Command(
+        name: "list",
+        abstract: "List KEKs with their state, dates and DEK counts (never key material).",
+        options: [.flag("json", "Print JSON.")],
+        run: { arguments in
+            let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
+            let keks = try store.list()
+            if arguments.flag("json") {
+                try JSONOutput.print(keks.map(KEKListing.init))
+                return
+            }
+            print(TextTable.render(
+                ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS"],
+                keks.map { [String($0.id), $0.state.rawValue, $0.rootKeyID, Formatting.time($0.createdAt),
+                            Formatting.time($0.activatedAt), Formatting.time($0.retiredAt),
+                            Formatting.count($0.dekCount), Formatting.count($0.wrapCount)] }))
+        }
+    )
+
+    static let keysActivate = Command(
+        name: "activate",
+        abstract: "Activate a pending KEK; the previous active KEK becomes decrypt_only (run 'kek rotate' to move its DEKs).",
+        arguments: [.init(name: "id", help: "The KEK id.")],
+        run: { arguments in
+            let session = try KeySession.open()
+            let id = try kekID(arguments)
+            try session.store.activate(id)
+            print("KEK \(id) is active")
+        }
+    )
+
+    static let keysRetire = Command(
+        name: "retire",
+        abstract: "Retire a decrypt_only KEK that no DEK references any more.",
+        arguments: [.init(name: "id", help: "The KEK id.")],
+        run: { arguments in
+            let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
+            let id = try kekID(arguments)
+            try store.retire(id)
+            print("KEK \(id) retired")
+        }
+    )
+
+    static let keysDestroy = Command(
+        name: "destroy",
+        abstract: "Schedule the irreversible erasure of a retired KEK after a grace window.",
+        discussion: """
+            Refused while any DEK references the KEK, and unless 'kek verify' passed after its
+            retirement. The key is erased by 'kek keys purge' (or a worker) once the window ends;
+            --cancel undoes the schedule before then.
+            """,
+        options: [
+            .value("after", "DURATION", "Grace window before erasure.", default: "7d"),
+            .flag("cancel", "Cancel a scheduled destruction."),
+        ],
+        arguments: [.init(name: "id", help: "The KEK id.")],
+        run: { arguments in
+            let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
+            let id = try kekID(arguments)
+            if arguments.flag("cancel") {
+                try store.cancelDestruction(id)
+                print("destruction of KEK \(id) cancelled")
+                return
+            }
+            let when = try store.scheduleDestruction(id, after: try arguments.duration("after") ?? 7 * 86400)
+            print("KEK \(id) will be destroyed after \(Formatting.time(when)) (cancel with 'kek keys destroy --cancel \(id)')")
+        }
+    )
+
+    static let keysPurge = Command(
+        name: "purge",
+        abstract: "Erase the wrapped key of every KEK whose destruction window has passed.",
+        run: { _ in
+            let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
+            let destroyed = try store.destroyDue()
+            print(destroyed.isEmpty ? "no KEK due for destruction" : "destroyed KEKs: \(destroyed.map(String.init).joined(separator: ", "))")
+        }
+    )
+
+    static let keysCompromised = Command(
+        name: "compromised",
+        abstract: "Mark a KEK compromised; if it was active, a replacement is generated and activated.",
+        discussion: "Rewrapping is not enough after a compromise: run 'kek reencrypt --kek ID' next (runbooks/emergency-rotation.md).",
+        arguments: [.init(name: "id", help: "The KEK id.")],
+        run: { arguments in
+            let session = try KeySession.open()
+            let id = try kekID(arguments)
+            let replacement = try session.store.markCompromised(id, rootKeys: session.rootKeys)
+            print("KEK \(id) marked compromised" + (replacement.map { "; KEK \($0) generated and activated" } ?? ""))
+            print("next: kek reencrypt --kek \(id) --wait")
+        }
+    )
+
+    static func kekID(_ arguments: ParsedArguments) throws -> Int32 {
+        guard let text = arguments.argument(0), let id = Int32(text) else {
+            throw UsageError("\(arguments.commandPath): <id> must be a KEK id (a whole number)")
+        }
+        return id
+    }
+}
+
+/// A KEK as `kek keys list --json` prints it.
+struct KEKListing: Encodable {
+    var id: Int32
+    var state: String
+    var rootKeyId: String
+    var createdAt: Date
+    var activatedAt: Date?
+    var retiredAt: Date?
+    var destroyAfter: Date?
+    var destroyedAt: Date?
+    var dekCount: Int64
+    var wrapCount: Int64
+
+    init(_ record: KEKRecord) {
+        id = record.id
+        state = record.state.rawValue
+        rootKeyId = record.rootKeyID
+        createdAt = record.createdAt
+        activatedAt = record.activatedAt
+        retiredAt = record.retiredAt
+        destroyAfter = record.destroyAfter
+        destroyedAt = record.destroyedAt
+        dekCount = record.dekCount
+        wrapCount = record.wrapCount
+    }
+}
+
+/// A connection plus the root keyring, for commands that wrap or unwrap.
+struct KeySession {
+    let connection: PostgresConnection
+    let rootKeys: RootKeys
+    let store: KEKStore
+
+    static func open() throws -> KeySession {
+        let rootKeys = try RootKeys.fromEnvironment()
+        if let warning = rootKeys.warning { Terminal.error("warning: \(warning)") }
+        let connection = try Database.connect()
+        return KeySession(connection: connection, rootKeys: rootKeys, store: KEKStore(connection: connection, actor: Actor.current))
+    }
+}
