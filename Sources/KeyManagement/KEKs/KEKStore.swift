@@ -21,20 +21,23 @@ public struct KEKStore {
     /// The stored envelope is opened again before commit (key confirmation).
     @discardableResult
     public func generate(rootKeys: RootKeys, activate: Bool = false) throws -> Int32 {
-        try connection.transaction {
-            let id: Int32 = try connection.query("SELECT nextval(pg_get_serial_sequence('keks', 'id'))::int4")[0].decode(0)
-            let root = try rootKeys.activeCipher()
-            let key = try KeyGenerator.newKEK()
-            let wrapped = try root.wrapKEK(key, kekID: id)
-            _ = try root.unwrapKEK(wrapped, kekID: id)
-            try connection.execute(
-                "INSERT INTO keks (id, root_key_id, wrapped_key, state) VALUES ($1, $2, $3, 'pending')",
-                [id, root.rootKeyID, wrapped])
-            try AuditLog.append(connection, actor: actor, action: .kekGenerated, target: "kek:\(id)",
-                                details: ["root_key_id": .text(root.rootKeyID)])
-            if activate { try activateLocked(id) }
-            return id
-        }
+        try connection.transaction { try generateLocked(rootKeys: rootKeys, activate: activate) }
+    }
+
+    /// `generate` for callers that already hold a transaction.
+    func generateLocked(rootKeys: RootKeys, activate: Bool) throws -> Int32 {
+        let id: Int32 = try connection.query("SELECT nextval(pg_get_serial_sequence('keks', 'id'))::int4")[0].decode(0)
+        let root = try rootKeys.activeCipher()
+        let key = try KeyGenerator.newKEK()
+        let wrapped = try root.wrapKEK(key, kekID: id)
+        _ = try root.unwrapKEK(wrapped, kekID: id)
+        try connection.execute(
+            "INSERT INTO keks (id, root_key_id, wrapped_key, state) VALUES ($1, $2, $3, 'pending')",
+            [id, root.rootKeyID, wrapped])
+        try AuditLog.append(connection, actor: actor, action: .kekGenerated, target: "kek:\(id)",
+                            details: ["root_key_id": .text(root.rootKeyID)])
+        if activate { try activateLocked(id) }
+        return id
     }
 
     /// Makes a pending KEK the active one; the previous active KEK becomes `decrypt_only`.
@@ -145,25 +148,10 @@ public struct KEKStore {
                 throw KeyManagementError.wrongState(kekID: id, state: state.rawValue, expected: ["any but destroyed"],
                                                     action: "mark compromised")
             }
-            var replacement: Int32?
-            if state == .active {
-                let newID: Int32 = try connection.query("SELECT nextval(pg_get_serial_sequence('keks', 'id'))::int4")[0].decode(0)
-                let root = try rootKeys.activeCipher()
-                let wrapped = try root.wrapKEK(try KeyGenerator.newKEK(), kekID: newID)
-                try connection.execute(
-                    "INSERT INTO keks (id, root_key_id, wrapped_key, state) VALUES ($1, $2, $3, 'pending')",
-                    [newID, root.rootKeyID, wrapped])
-                try AuditLog.append(connection, actor: actor, action: .kekGenerated, target: "kek:\(newID)",
-                                    details: ["root_key_id": .text(root.rootKeyID), "replaces_compromised": .int(Int64(id))])
-                replacement = newID
-            }
             try connection.execute("UPDATE keks SET state = 'compromised', compromised_at = now() WHERE id = $1", [id])
             try AuditLog.append(connection, actor: actor, action: .kekCompromised, target: "kek:\(id)",
                                 details: ["previous_state": .text(state.rawValue), "deks": .int(try dekCount(id))])
-            if let replacement {
-                try connection.execute("UPDATE keks SET state = 'active', activated_at = now() WHERE id = $1", [replacement])
-                try AuditLog.append(connection, actor: actor, action: .kekActivated, target: "kek:\(replacement)")
-            }
+            let replacement = state == .active ? try generateLocked(rootKeys: rootKeys, activate: true) : nil
             return replacement
         }
     }

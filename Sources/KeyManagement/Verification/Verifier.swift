@@ -1,3 +1,4 @@
+import EnvelopeCrypto
 import Foundation
 import KeyWrapping
 import PostgresClient
@@ -54,12 +55,7 @@ public struct Verifier {
         }
         try verifyDEKs(keks: keks, usable: usable, into: &report)
         if openValues {
-            try verifyValues(table: "project_secrets", keks: keks, into: &report) { dek, ciphertext, id, project in
-                _ = try dek.openSecret(ciphertext, id: id, projectID: project)
-            }
-            try verifyValues(table: "signature_keys", keks: keks, into: &report) { dek, ciphertext, id, project in
-                _ = try dek.openSigningKey(ciphertext, id: id, projectID: project)
-            }
+            for table in EncryptedValueTable.all { try verifyValues(table, keks: keks, into: &report) }
         }
         try connection.transaction {
             try AuditLog.append(connection, actor: actor, action: .verification, target: nil, details: [
@@ -98,15 +94,11 @@ public struct Verifier {
         }
     }
 
-    private func verifyValues(
-        table: String, keks: KEKCiphers, into report: inout VerificationReport,
-        open: (DEKCipher, [UInt8], UUID, UUID) throws -> Void
-    ) throws {
+    private func verifyValues(_ table: EncryptedValueTable, keks: KEKCiphers, into report: inout VerificationReport) throws {
         var after = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
         while true {
-            // `table` is one of two fixed names chosen above, never input.
             let rows = try connection.query(
-                "SELECT id, project_id, dek_id, ciphertext FROM \(table) WHERE id > $1 AND dek_id IS NOT NULL ORDER BY id LIMIT $2",
+                "SELECT id, project_id, dek_id, ciphertext FROM \(table.name) WHERE id > $1 AND dek_id IS NOT NULL ORDER BY id LIMIT $2",
                 [after, batchSize])
             guard let last = rows.last else { return }
             after = try last.decode(0)
@@ -114,10 +106,11 @@ public struct Verifier {
                 let id: UUID = try row.decode(0)
                 do {
                     let dek = try DataKeys.open(connection, id: try row.decode(2), keks: keks)
-                    try open(dek, try row.decode(3), id, try row.decode(1))
+                    var value = try table.open(dek, try row.decode(3), id, try row.decode(1))
+                    secureZero(&value)
                     report.valuesChecked += 1
                 } catch {
-                    report.failures.append(VerificationFailure(table: table, id: id.uuidString.lowercased(), reason: "\(error)"))
+                    report.failures.append(VerificationFailure(table: table.name, id: id.uuidString.lowercased(), reason: "\(error)"))
                 }
             }
         }
