@@ -1,0 +1,16 @@
+import JobQueue
+
+/// The job kinds of the key domain, for a worker to register.
+public enum KeyJobKinds {
+    public static func register(into registry: inout JobHandlerRegistry) {
+        registry.register(RotateKEKHandler.kind, RotateKEKHandler())
+        registry.register(RewrapPartHandler.kind, RewrapPartHandler())
+        registry.register(ReencryptHandler.kind, ReencryptHandler())
+        registry.register(VerifyHandler.kind, VerifyHandler())
+    }
+
+    public static let rotation = RotateKEKHandler.kind
+    public static let rotationUniqueKey = RotateKEKHandler.uniqueKey
+    public static let reencryption = ReencryptHandler.kind
+    public static let verification = VerifyHandler.kind
+}

@@ -1,0 +1,70 @@
+import Foundation
+import JobQueue
+import KeyWrapping
+import PostgresClient
+
+/// Runs one `rewrap_part` job: rewraps the DEKs of one id range in batches, each batch
+/// committed with the checkpoint after it, until the range is empty.
+///
+/// Any worker may hold any part; a part resumed after a crash starts after its last
+/// committed id, so a batch is never lost and never applied twice.
+struct RewrapPartHandler: JobHandler {
+    static let kind = "rewrap_part"
+
+    func run(_ context: JobContext) throws -> JobOutcome {
+        let arguments = try JobArguments.decode(RewrapPartArguments.self, context)
+        var checkpoint = try context.job.checkpointJSON.map { try JobJSON.decode(RewrapPartCheckpoint.self, from: $0) }
+            ?? RewrapPartCheckpoint(afterID: arguments.part.afterID, rewrapped: 0, failures: [])
+        let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
+        let old = try keks.cipher(arguments.part.fromKEK)
+        let new = try keks.cipher(arguments.part.toKEK)
+        let throttle = Throttle(maxRate: arguments.maxRate, parentID: context.job.parentID, startCount: checkpoint.rewrapped)
+        while true {
+            let (next, finished) = try context.batch { connection in
+                let result = try Rewrap.batch(connection, from: old, to: new, after: checkpoint.afterID,
+                                              upTo: arguments.part.upToID, limit: arguments.batchSize)
+                var next = checkpoint
+                next.afterID = result.lastID ?? checkpoint.afterID
+                next.rewrapped += Int64(result.rewrapped)
+                next.failures += result.failures
+                return ((next, result.lastID == nil),
+                        JobProgress(done: next.rewrapped, checkpointJSON: try JobJSON.encode(next)))
+            }
+            checkpoint = next
+            if finished { break }
+            try throttle.pause(context, done: checkpoint.rewrapped)
+        }
+        return .completed(result: try JobJSON.encode(RewrapPartResult(rewrapped: checkpoint.rewrapped, failures: checkpoint.failures)))
+    }
+}
+
+/// Keeps a rotation under `--max-rate`: each running part takes an equal share of the rate.
+struct Throttle {
+    let maxRate: Double?
+    let parentID: Int64?
+    let startCount: Int64
+    let started = Date()
+
+    func pause(_ context: JobContext, done: Int64) throws {
+        guard let maxRate, maxRate > 0 else { return }
+        var running = 1
+        if let parentID {
+            running = max(1, try context.connection.query(
+                "SELECT count(*) FROM jobs WHERE parent_id = $1 AND state = 'running'", [parentID])[0].decode(0))
+        }
+        let expected = Double(done - startCount) / (maxRate / Double(running))
+        let elapsed = Date().timeIntervalSince(started)
+        if expected > elapsed { context.sleep(expected - elapsed) }
+    }
+}
+
+/// Decoding job arguments with the project's JSON conventions; bad arguments fail at once.
+enum JobArguments {
+    static func decode<T: Decodable>(_ type: T.Type, _ context: JobContext) throws -> T {
+        do {
+            return try JobJSON.decode(type, from: context.job.argumentsJSON)
+        } catch {
+            throw PermanentJobError("job \(context.job.id) (\(context.job.kind)): arguments are not valid: \(error)")
+        }
+    }
+}

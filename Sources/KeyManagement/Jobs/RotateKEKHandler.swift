@@ -1,0 +1,137 @@
+import Foundation
+import JobQueue
+import PostgresClient
+
+/// Runs a `rotate_kek` job: starts the rotation and splits it into parts that any worker
+/// claims, waits for them, sweeps what they could not take (rows locked by the application,
+/// DEKs inserted under the old KEK just before it was demoted), and retires the old KEKs
+/// once a count shows none of their DEKs left.
+struct RotateKEKHandler: JobHandler {
+    static let kind = "rotate_kek"
+    /// The unique key that keeps one rotation at a time.
+    static let uniqueKey = "rotate_kek"
+
+    func run(_ context: JobContext) throws -> JobOutcome {
+        let arguments = try JobArguments.decode(RotationArguments.self, context)
+        let rootKeys = try RootKeys.fromEnvironment()
+        guard var checkpoint = try context.job.checkpointJSON.map({ try JobJSON.decode(RotationCheckpoint.self, from: $0) }) else {
+            try begin(context, arguments, rootKeys)
+            return .snooze(seconds: 0.5)
+        }
+        switch checkpoint.phase {
+        case .parts:
+            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: 0.5) }
+            checkpoint.phase = .sweep
+            checkpoint.partsDone = parts.rewrapped
+            checkpoint.failures = parts.failures
+            try context.batch(progressDone: checkpoint.partsDone, checkpoint: try JobJSON.encode(checkpoint)) { _ in }
+            fallthrough
+        case .sweep:
+            return try sweepAndFinish(context, arguments, rootKeys, &checkpoint)
+        }
+    }
+
+    private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
+        let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
+        try context.batch { connection in
+            let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id)
+            let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
+            for (index, part) in parts.enumerated() {
+                let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
+                try context.enqueueChild(JobRequest(
+                    kind: RewrapPartHandler.kind, argumentsJSON: try JobJSON.encode(partArguments),
+                    maxAttempts: 20, uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
+            }
+            let checkpoint = RotationCheckpoint(phase: .parts, start: start, startedAt: Date().timeIntervalSince1970)
+            return ((), JobProgress(done: 0, total: start.total, checkpointJSON: try JobJSON.encode(checkpoint)))
+        }
+    }
+
+    /// The parts' combined result once all have finished; nil (after recording progress) while some run.
+    private func partsOutcome(_ context: JobContext, _ checkpoint: inout RotationCheckpoint) throws -> RewrapPartResult? {
+        let parts = try context.connection.query(
+            "SELECT state, progress_done, result::text, last_error FROM jobs WHERE parent_id = $1", [context.job.id])
+        var combined = RewrapPartResult(rewrapped: 0, failures: [])
+        var unfinished = false
+        for part in parts {
+            let state: String = try part.decode(0)
+            combined.rewrapped += try part.decode(1)
+            switch state {
+            case "completed":
+                if let text: String = try part.decode(2) {
+                    combined.failures += try JobJSON.decode(RewrapPartResult.self, from: text).failures
+                }
+            case "failed", "cancelled":
+                // The sweep redoes whatever this part left; its error is kept on its own row.
+                break
+            default:
+                unfinished = true
+            }
+        }
+        if unfinished {
+            try context.batch(progressDone: combined.rewrapped) { _ in }
+            return nil
+        }
+        return combined
+    }
+
+    private func sweepAndFinish(
+        _ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys, _ checkpoint: inout RotationCheckpoint
+    ) throws -> JobOutcome {
+        let keks = KEKCiphers(connection: context.connection, rootKeys: rootKeys)
+        let new = try keks.cipher(checkpoint.start.newKEK)
+        let failed = Set(checkpoint.failures.map(\.dekID))
+        var failures = checkpoint.failures
+        for _ in 1...50 {
+            for kekID in checkpoint.start.oldKEKs {
+                let old = try keks.cipher(kekID)
+                var after: Int64 = 0
+                while true {
+                    let current = checkpoint
+                    let result = try context.batch { connection in
+                        let result = try Rewrap.batch(connection, from: old, to: new, after: after,
+                                                      limit: arguments.batchSize ?? RotationArguments.defaultBatchSize)
+                        var next = current
+                        next.swept += Int64(result.rewrapped)
+                        return (result, JobProgress(done: next.partsDone + next.swept, checkpointJSON: try JobJSON.encode(next)))
+                    }
+                    checkpoint.swept += Int64(result.rewrapped)
+                    failures += result.failures.filter { !failed.contains($0.dekID) && !failures.contains($0) }
+                    guard let last = result.lastID else { break }
+                    after = last
+                }
+            }
+            let left = try RotationSteps.remaining(context.connection, oldKEKs: checkpoint.start.oldKEKs)
+            if left <= Int64(Set(failures.map(\.dekID)).count) { break }
+            context.sleep(0.2)
+        }
+        let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
+        let rewrapped = checkpoint.partsDone + checkpoint.swept
+        if !failures.isEmpty {
+            try context.connection.transaction {
+                try AuditLog.append(context.connection, actor: context.workerID, action: .rotationFailed,
+                                    target: "kek:\(checkpoint.start.newKEK)", details: [
+                                        "job_id": .int(context.job.id), "rewrapped": .int(rewrapped),
+                                        "failed_deks": .texts(failures.prefix(50).map { String($0.dekID) })])
+            }
+            let named = failures.prefix(5).map { "DEK \($0.dekID): \($0.reason)" }.joined(separator: "; ")
+            throw PermanentJobError("rotation rewrapped \(rewrapped) DEKs but \(failures.count) could not be opened and were left "
+                + "under their old KEK, which stays decrypt_only: \(named). See runbooks/stuck-rotation.md")
+        }
+        let start = checkpoint.start
+        try context.batch(progressDone: rewrapped) { connection in
+            try RotationSteps.finish(connection, start: start, rewrapped: rewrapped, seconds: seconds,
+                                     actor: context.workerID, jobID: context.job.id)
+        }
+        return .completed(result: try JobJSON.encode(RotationResult(
+            newKek: start.newKEK, retiredKeks: start.oldKEKs, rewrapped: rewrapped, seconds: seconds)))
+    }
+}
+
+/// What a finished rotation reports (kept on the job row, shown by status and `kek jobs show`).
+struct RotationResult: Codable {
+    var newKek: Int32
+    var retiredKeks: [Int32]
+    var rewrapped: Int64
+    var seconds: Double
+}

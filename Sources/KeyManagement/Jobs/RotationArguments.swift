@@ -1,0 +1,51 @@
+/// The arguments of a `rotate_kek` job (all optional; `kek rotate` fills them from its flags).
+public struct RotationArguments: Codable, Sendable {
+    /// DEKs per batch transaction.
+    public var batchSize: Int?
+    /// How many parts the DEK id space is split into, for workers to claim in parallel.
+    public var parts: Int?
+    /// An upper bound on rows per second for the whole rotation, to spare a busy database.
+    public var maxRate: Double?
+
+    public init(batchSize: Int? = nil, parts: Int? = nil, maxRate: Double? = nil) {
+        self.batchSize = batchSize
+        self.parts = parts
+        self.maxRate = maxRate
+    }
+
+    /// 2,000 rows per batch measured best on 2 cores (see README, Performance): larger
+    /// batches hold row locks longer for no gain in rate.
+    public static let defaultBatchSize = 2000
+    public static let defaultParts = 8
+}
+
+/// The arguments of one `rewrap_part` job, a slice of a rotation.
+struct RewrapPartArguments: Codable, Sendable {
+    var part: RewrapPart
+    var batchSize: Int
+    var maxRate: Double?
+}
+
+/// Where a `rewrap_part` job is, committed with each batch.
+struct RewrapPartCheckpoint: Codable, Sendable {
+    var afterID: Int64
+    var rewrapped: Int64
+    var failures: [RewrapFailure]
+}
+
+/// What a finished `rewrap_part` reports to its parent.
+struct RewrapPartResult: Codable, Sendable {
+    var rewrapped: Int64
+    var failures: [RewrapFailure]
+}
+
+/// Where a `rotate_kek` job is, committed with each of its steps.
+struct RotationCheckpoint: Codable, Sendable {
+    enum Phase: String, Codable, Sendable { case parts, sweep }
+    var phase: Phase
+    var start: RotationStart
+    var startedAt: Double
+    var partsDone: Int64 = 0
+    var swept: Int64 = 0
+    var failures: [RewrapFailure] = []
+}
