@@ -30,16 +30,18 @@ let package = Package(
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
         .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
+        .target(name: "JobQueue", dependencies: ["PostgresClient"]),
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "ThrowawayPostgres"]
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "ThrowawayPostgres", "JobQueue"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
     ]
 )
