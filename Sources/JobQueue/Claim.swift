@@ -15,7 +15,8 @@ public struct ClaimedJob: Sendable {
 /// priority and due time gets a fresh lease token, so whatever the previous owner writes
 /// later is refused. No leader and no rescuer: every worker runs this same statement.
 public enum JobClaim {
-    static let sql = """
+    /// The claim statement: $1 worker id, $2 kinds (text[]), $3 lease seconds (float8).
+    public static let sql = """
         WITH queued AS (
             SELECT id, priority, run_at AS due FROM jobs
              WHERE state = 'queued' AND run_at <= now() AND kind = ANY($2)
