@@ -2,6 +2,7 @@ import Foundation
 import JobQueue
 import PostgresClient
 import Synchronization
+import TestSupport
 import XCTest
 
 /// Schedules and the threaded worker (NOTIFY wake-up, graceful stop, heartbeat).
@@ -46,6 +47,13 @@ final class JobQueueWorkerTests: XCTestCase {
         XCTAssertThrowsError(try JobSchedule.load(file: folder.appendingPathComponent("bad.json").path)) {
             XCTAssertTrue("\($0)".contains("bad.json: \"every\" must be a duration"), "\($0)")
         }
+    }
+
+    func testTheRepositorysExampleScheduleFilesParse() throws {
+        let folder = URL(fileURLWithPath: TestDatabase.sqlDirectory).deletingLastPathComponent().appendingPathComponent("jobs").path
+        let schedules = try JobSchedule.load(directory: folder)
+        XCTAssertEqual(schedules.map(\.kind).sorted(), ["noop", "rotate_kek"])
+        XCTAssertTrue(schedules.contains { $0.trigger == .every(90 * 86_400) && $0.uniqueKey == "schedule:rotate-kek" })
     }
 
     func testWorkerWakesOnNotifyAndStopsReleasingItsJobWithoutBurningAnAttempt() throws {

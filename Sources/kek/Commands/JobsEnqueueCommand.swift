@@ -20,6 +20,7 @@ extension Command {
             .value("unique-key", "KEY", "Return the active job with this key instead of adding one."),
             .value("run-at", "TIME", "Not before this ISO 8601 time (2026-01-31T02:00:00Z)."),
             .value("delay", "DURATION", "Not before this long from now (30s, 15m, 2h)."),
+            .value("max-run-time", "DURATION", "Cap on one attempt's run time (checked at batch boundaries)."),
             .value("file", "PATH", "Enqueue the job a schedule file describes, now."),
             .flag("json", "Print JSON."),
         ],
@@ -47,6 +48,7 @@ extension Command {
             } else if let delay = try arguments.duration("delay") {
                 request.runAt = Date().addingTimeInterval(delay)
             }
+            if let cap = try arguments.duration("max-run-time") { request.maxRunSeconds = max(1, Int(cap.rounded(.up))) }
             let count = try arguments.int("count") ?? 1
             guard count >= 1 else { throw UsageError("kek jobs enqueue: --count must be at least 1") }
             let queue = JobQueue(connection: try Database.connect())
