@@ -30,11 +30,12 @@ let package = Package(
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
         .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
-        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping"]),
+        .target(name: "JobQueue", dependencies: ["PostgresClient"]),
+        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue"]),
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "KeyManagement", "ThrowawayPostgres"]
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
@@ -42,6 +43,7 @@ let package = Package(
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
     ]
 )

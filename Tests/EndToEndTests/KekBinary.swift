@@ -66,4 +66,29 @@ struct KekBinary {
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
         )
     }
+
+    /// Sends `signal` (SIGTERM, SIGKILL, SIGSTOP, SIGCONT) to a started `kek`.
+    func send(_ signal: Int32, to process: Process) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits up to `timeout` seconds for a started `kek` to exit; false when it is still running.
+    func waitForExit(_ process: Process, timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() >= deadline { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return true
+    }
+
+    /// Starts `kek` with stdout and stderr appended to a log file, returned for reading.
+    func startLogged(_ arguments: [String], name: String) throws -> (process: Process, log: URL) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("kek-\(name)-\(UUID()).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        let process = try start(arguments, stdout: handle, stderr: handle)
+        try handle.close()
+        return (process, log)
+    }
 }

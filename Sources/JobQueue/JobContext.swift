@@ -1,0 +1,145 @@
+import Foundation
+import PostgresClient
+
+/// What a handler gets for one claim of one job: the job as claimed, the worker thread's
+/// connection, and the fenced way to commit work (`batch`).
+///
+/// Not `Sendable`: it owns the worker loop's connection and lives on that loop's thread.
+public final class JobContext {
+    /// The job as claimed (attempt already counted); progress and checkpoint follow `batch`.
+    public private(set) var job: Job
+    /// The worker loop's connection; use it for reads, and write inside `batch`.
+    public let connection: PostgresConnection
+    public let lease: JobLease
+    public let workerID: String
+    let stop: StopSignal
+    let limits: BatchLimits
+    let claimedAt = Date()
+    private(set) var desiredState: JobState?
+
+    init(claimed: ClaimedJob, connection: PostgresConnection, workerID: String, stop: StopSignal, limits: BatchLimits) {
+        job = claimed.job
+        lease = claimed.lease
+        self.connection = connection
+        self.workerID = workerID
+        self.stop = stop
+        self.limits = limits
+        desiredState = claimed.job.desiredState
+    }
+
+    /// Why the job should stop at this batch boundary, if it should: an operator paused or
+    /// cancelled it (seen at the last checkpoint or renewal), or the worker is shutting down.
+    public var stopReason: JobStopRequested.Reason? {
+        switch desiredState {
+        case .paused?: return .pause
+        case .cancelled?: return .cancel
+        default: return stop.isRequested ? .shutdown : nil
+        }
+    }
+
+    public var stopRequested: Bool { stopReason != nil }
+
+    /// The job's arguments decoded as `T`; malformed arguments fail the job at once
+    /// (retrying cannot fix them).
+    public func decodeArguments<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(job.argumentsJSON.utf8))
+        } catch {
+            throw PermanentJobError("job \(job.id) (\(job.kind)): arguments do not match what the handler expects: \(error)")
+        }
+    }
+
+    /// The last committed checkpoint decoded as `T`, or nil when the job has none yet.
+    public func decodeCheckpoint<T: Decodable>(_ type: T.Type = T.self) throws -> T? {
+        guard let text = job.checkpointJSON else { return nil }
+        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+    }
+
+    /// Runs `work` and records the checkpoint after it in one short transaction.
+    ///
+    /// BEGIN; `SET LOCAL` lock, statement and idle timeouts; `work`; the fenced checkpoint
+    /// UPDATE (which also renews the lease and updates the rate); COMMIT. When the lease is
+    /// no longer ours the UPDATE matches nothing: everything `work` did is rolled back and
+    /// `JobLeaseLost` is thrown. After the commit, when an operator asked the job to pause or
+    /// cancel, or the worker is shutting down, `JobStopRequested` is thrown so the handler
+    /// stops at this clean checkpoint. A stop requested before the batch starts means it
+    /// does not start.
+    ///
+    /// - Parameters:
+    ///   - progressDone: units done after this batch (absolute, not a delta).
+    ///   - progressTotal: the planned total, when known (nil keeps the stored one).
+    ///   - checkpoint: JSON text the handler resumes from (nil keeps the stored one).
+    @discardableResult
+    public func batch<T>(progressDone: Int64, progressTotal: Int64? = nil, checkpoint: String? = nil,
+                         _ work: (PostgresConnection) throws -> T) throws -> T {
+        try batch { connection in
+            (try work(connection), JobProgress(done: progressDone, total: progressTotal, checkpointJSON: checkpoint))
+        }
+    }
+
+    /// `batch` for work whose progress and checkpoint are only known once it has run:
+    /// `work` returns its value and the progress to record with it, in the same transaction.
+    @discardableResult
+    public func batch<T>(_ work: (PostgresConnection) throws -> (T, JobProgress)) throws -> T {
+        if let reason = stopReason { throw JobStopRequested(reason: reason) }
+        if let cap = job.maxRunSeconds, Date().timeIntervalSince(claimedAt) > Double(cap) {
+            throw JobRunTimeExceeded(seconds: cap)
+        }
+        let (value, progress, desired) = try connection.transaction {
+            try connection.execute("""
+                SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
+                       set_config('idle_in_transaction_session_timeout', $3, true)
+                """, [BatchLimits.milliseconds(limits.lockTimeout), BatchLimits.milliseconds(limits.statementTimeout),
+                      BatchLimits.milliseconds(limits.idleInTransactionTimeout)])
+            let (value, progress) = try work(connection)
+            let desired = try lease.checkpoint(on: connection, progressDone: progress.done,
+                                               progressTotal: progress.total, checkpointJSON: progress.checkpointJSON)
+            return (value, progress, desired)
+        }
+        job.progressDone = progress.done
+        if let total = progress.total { job.progressTotal = total }
+        if let checkpoint = progress.checkpointJSON { job.checkpointJSON = checkpoint }
+        desiredState = desired
+        if let reason = stopReason { throw JobStopRequested(reason: reason) }
+        return value
+    }
+
+    /// Extends the lease without a checkpoint, for a handler between batches that are far
+    /// apart. Throws `JobLeaseLost` when the job is no longer ours.
+    public func renewLease() throws {
+        desiredState = try lease.renew(on: connection)
+    }
+
+    /// Enqueues a job; inside `batch` it commits (or rolls back) with that batch.
+    @discardableResult
+    public func enqueue(_ request: JobRequest) throws -> EnqueuedJob {
+        try JobQueue(connection: connection).enqueue(request)
+    }
+
+    /// Enqueues a part of this job (its `parent_id` is this job); inside `batch` it commits
+    /// with that batch, so a parent's plan and its children appear together or not at all.
+    @discardableResult
+    public func enqueueChild(_ request: JobRequest) throws -> EnqueuedJob {
+        var child = request
+        child.parentID = job.id
+        return try enqueue(child)
+    }
+
+    /// Sleeps up to `seconds`, waking early when the worker is shutting down; false then.
+    @discardableResult
+    public func sleep(_ seconds: Double) -> Bool { stop.sleep(seconds) }
+}
+
+/// The progress a batch records with its work: units done (absolute), the planned total
+/// (nil keeps the stored one) and the JSON checkpoint to resume from (nil keeps the stored one).
+public struct JobProgress: Sendable {
+    public var done: Int64
+    public var total: Int64?
+    public var checkpointJSON: String?
+
+    public init(done: Int64, total: Int64? = nil, checkpointJSON: String? = nil) {
+        self.done = done
+        self.total = total
+        self.checkpointJSON = checkpointJSON
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// What to enqueue. Arguments are JSON text (an object); they are stored as `jsonb` and
+/// shown by `kek jobs show`, so they must never carry secret values or key material.
+public struct JobRequest: Sendable, Equatable {
+    public var kind: String
+    public var argumentsJSON: String
+    /// Lower runs first; ties go to the earliest `runAt`.
+    public var priority: Int
+    /// Not claimed before this instant (nil: now, by the database clock).
+    public var runAt: Date?
+    public var maxAttempts: Int
+    /// While a job with this key is queued, running or paused, enqueueing again returns it.
+    public var uniqueKey: String?
+    public var parentID: Int64?
+    /// A cap on one attempt's run time, enforced at batch boundaries; separate from the lease.
+    public var maxRunSeconds: Int?
+
+    public init(kind: String, argumentsJSON: String = "{}", priority: Int = 0, runAt: Date? = nil,
+                maxAttempts: Int = 5, uniqueKey: String? = nil, parentID: Int64? = nil, maxRunSeconds: Int? = nil) {
+        self.kind = kind
+        self.argumentsJSON = argumentsJSON
+        self.priority = priority
+        self.runAt = runAt
+        self.maxAttempts = maxAttempts
+        self.uniqueKey = uniqueKey
+        self.parentID = parentID
+        self.maxRunSeconds = maxRunSeconds
+    }
+}
+
+/// The result of an enqueue: the job's id, and whether it is new or an existing job that
+/// already held the unique key.
+public struct EnqueuedJob: Sendable, Equatable {
+    public var id: Int64
+    public var inserted: Bool
+}

@@ -1,0 +1,84 @@
+import Foundation
+import JobQueue
+
+extension Command {
+    static let worker = Command(
+        name: "worker",
+        abstract: "Run jobs: N loops claiming from the jobs table, until SIGTERM or SIGINT.",
+        discussion: """
+            Any number of workers on any number of machines may run at once; PostgreSQL is the
+            only coordinator. On SIGTERM/SIGINT each loop finishes the batch in hand, puts its job
+            back in the queue at that checkpoint (no attempt counted) and the process exits 0.
+            A second signal exits at once. Schedules in --schedule-dir (default ./jobs when it
+            exists) are evaluated by every worker; each occurrence is enqueued once.
+            Needs DATABASE_URL.
+            """,
+        options: [
+            .value("concurrency", "N", "Job loops, each on its own thread and connection.", default: "1"),
+            .value("lease", "DURATION", "Lease per claim; an unrenewed job is taken over after it.", default: "30s"),
+            .value("poll-interval", "DURATION", "Claim again at least this often without a notification.", default: "5s"),
+            .value("shutdown-timeout", "DURATION", "Longest wait for loops to stop after a signal.", default: "30s"),
+            .value("worker-id", "ID", "Name in leases, logs and the workers table (default host:pid)."),
+            .value("log-format", "plain|json", "One line per job state change.", default: "plain"),
+            .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: ./jobs when present)."),
+            .flag("no-schedules", "Evaluate no schedules."),
+            .value("schedule-interval", "DURATION", "How often schedules are evaluated.", default: "60s"),
+            .value("retention", "DURATION", "Delete finished jobs older than this.", default: "14d"),
+            .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", default: "15s"),
+        ],
+        run: { arguments in
+            var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
+            if let id = arguments.string("worker-id") { configuration.workerID = id }
+            configuration.concurrency = try arguments.int("concurrency") ?? 1
+            guard (1...256).contains(configuration.concurrency) else {
+                throw UsageError("kek worker: --concurrency must be between 1 and 256")
+            }
+            configuration.leaseSeconds = try arguments.duration("lease") ?? 30
+            guard configuration.leaseSeconds >= 1 else { throw UsageError("kek worker: --lease must be at least 1s") }
+            // A worker frozen inside a batch loses its session (and row locks) after two leases.
+            configuration.limits.idleInTransactionTimeout = max(2 * configuration.leaseSeconds, 10)
+            configuration.pollInterval = try arguments.duration("poll-interval") ?? 5
+            configuration.heartbeatInterval = min(10, max(1, configuration.leaseSeconds / 3))
+            configuration.scheduleInterval = try arguments.duration("schedule-interval") ?? 60
+            configuration.retention = try arguments.duration("retention")
+            configuration.retry = RetryPolicy(base: try arguments.duration("retry-base") ?? 15, maximum: 3600)
+            let shutdownTimeout = try arguments.duration("shutdown-timeout") ?? 30
+            guard let format = JobLogWriter.Format(rawValue: arguments.string("log-format") ?? "plain") else {
+                throw UsageError("kek worker: --log-format must be plain or json")
+            }
+            if !arguments.flag("no-schedules") {
+                let explicit = arguments.string("schedule-dir")
+                let folder = explicit ?? "jobs"
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue {
+                    configuration.schedules = try JobSchedule.load(directory: folder)
+                } else if explicit != nil {
+                    throw CommandFailure("schedule folder '\(folder)' does not exist")
+                }
+                configuration.scheduler = JobScheduler(conditions: JobKinds.conditions)
+            }
+
+            // Refuse to start on a database without the jobs schema, with a clear hint.
+            let check = try Database.connect()
+            guard try check.query("SELECT to_regclass('jobs') IS NOT NULL")[0].decode(0, as: Bool.self) else {
+                throw CommandFailure("the database has no jobs table; run 'kek migrate' first")
+            }
+
+            ShutdownSignal.install()
+            let log = JobLogWriter(format: format)
+            let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: log)
+            worker.start()
+            while !ShutdownSignal.requested { Thread.sleep(forTimeInterval: 0.05) }
+            log.record(JobEvent(event: "worker_stopping", workerID: configuration.workerID,
+                                message: "signal received; finishing batches in hand (up to \(Int(shutdownTimeout))s)"))
+            worker.requestStop()
+            if worker.waitUntilStopped(timeout: shutdownTimeout) {
+                log.record(JobEvent(event: "worker_stopped", workerID: configuration.workerID))
+            } else {
+                log.record(JobEvent(event: "worker_stopped", workerID: configuration.workerID,
+                                    message: "shutdown timeout: jobs still in hand are taken over when their leases expire"))
+                throw CommandFailure("shutdown timeout of \(Int(shutdownTimeout))s reached with jobs still in hand")
+            }
+        }
+    )
+}

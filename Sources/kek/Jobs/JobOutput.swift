@@ -1,0 +1,92 @@
+import Foundation
+import JobQueue
+
+/// How `kek jobs` prints jobs: aligned text for people, JSON for scripts. JSON columns are
+/// embedded as JSON, not as strings.
+enum JobOutput {
+    static func json(_ job: Job) -> [String: Any] {
+        func embed(_ text: String?) -> Any {
+            guard let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
+                return NSNull()
+            }
+            return value
+        }
+        func date(_ value: Date?) -> Any { value.map(timestamp) ?? NSNull() }
+        func optional(_ value: Any?) -> Any { value ?? NSNull() }
+        return [
+            "id": job.id, "kind": job.kind, "args": embed(job.argumentsJSON), "state": job.state.rawValue,
+            "desired_state": optional(job.desiredState?.rawValue), "priority": job.priority, "run_at": date(job.runAt),
+            "attempt": job.attempt, "max_attempts": job.maxAttempts, "max_run_seconds": optional(job.maxRunSeconds),
+            "unique_key": optional(job.uniqueKey), "parent_id": optional(job.parentID),
+            "lease_owner": optional(job.leaseOwner), "lease_expires_at": date(job.leaseExpiresAt),
+            "progress_done": job.progressDone, "progress_total": optional(job.progressTotal), "rate": optional(job.rate),
+            "checkpoint": embed(job.checkpointJSON), "result": embed(job.resultJSON), "last_error": optional(job.lastError),
+            "created_at": date(job.createdAt), "updated_at": date(job.updatedAt), "started_at": date(job.startedAt),
+            "attempted_at": date(job.attemptedAt), "checkpointed_at": date(job.checkpointedAt),
+            "finished_at": date(job.finishedAt),
+        ]
+    }
+
+    static func printJSON(_ value: Any) throws {
+        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().timeSeparator(.colon).time(includingFractionalSeconds: false))
+    }
+
+    static func progress(_ job: Job) -> String {
+        var text = "\(job.progressDone)"
+        if let total = job.progressTotal {
+            text += "/\(total)"
+            if total > 0 { text += String(format: " (%.0f%%)", Double(job.progressDone) * 100 / Double(total)) }
+        }
+        return text
+    }
+
+    static func table(_ jobs: [Job]) -> String {
+        let header = ["ID", "STATE", "KIND", "ATTEMPT", "PROGRESS", "RUN AT", "LAST ERROR"]
+        let rows = jobs.map { job -> [String] in
+            var state = job.state.rawValue
+            if let desired = job.desiredState { state += "→\(desired.rawValue)" }
+            let error = job.lastError.map { $0.count > 60 ? String($0.prefix(59)) + "…" : $0 } ?? ""
+            return ["\(job.id)", state, job.kind, "\(job.attempt)/\(job.maxAttempts)", progress(job),
+                    timestamp(job.runAt), error.replacingOccurrences(of: "\n", with: " ")]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    static func details(_ job: Job) -> String {
+        var lines: [(String, String)] = [
+            ("id", "\(job.id)"), ("kind", job.kind), ("state", job.state.rawValue),
+        ]
+        if let desired = job.desiredState { lines.append(("requested", "\(desired.rawValue) (at the next batch boundary)")) }
+        lines += [
+            ("args", job.argumentsJSON), ("priority", "\(job.priority)"), ("run at", timestamp(job.runAt)),
+            ("attempt", "\(job.attempt) of \(job.maxAttempts)"), ("progress", progress(job)),
+        ]
+        if let rate = job.rate {
+            var text = String(format: "%.1f/s", rate)
+            if let total = job.progressTotal, rate > 0, job.state == .running {
+                text += String(format: ", ETA %.0fs", Double(total - job.progressDone) / rate)
+            }
+            lines.append(("rate", text))
+        }
+        let optional: [(String, String?)] = [
+            ("unique key", job.uniqueKey), ("parent", job.parentID.map { "\($0)" }),
+            ("lease owner", job.leaseOwner), ("lease expires", job.leaseExpiresAt.map(timestamp)),
+            ("checkpoint", job.checkpointJSON), ("result", job.resultJSON), ("last error", job.lastError),
+            ("created", timestamp(job.createdAt)), ("started", job.startedAt.map(timestamp)),
+            ("checkpointed", job.checkpointedAt.map(timestamp)), ("finished", job.finishedAt.map(timestamp)),
+        ]
+        lines += optional.compactMap { key, value in value.map { (key, $0) } }
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { "\($0.0.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.1)" }.joined(separator: "\n")
+    }
+}
