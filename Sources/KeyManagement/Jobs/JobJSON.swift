@@ -1,8 +1,9 @@
 import Foundation
 
-/// JSON text for job arguments, checkpoints and results (snake_case keys, ISO dates).
-enum JobJSON {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
+/// JSON text for job arguments, checkpoints and results (snake_case keys, ISO dates), the
+/// one convention for every job of the key domain and the commands that enqueue them.
+public enum JobJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
@@ -10,7 +11,7 @@ enum JobJSON {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
