@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport", "KeyManagement", "EnvelopeCrypto"]),
     ]
 )

@@ -31,14 +31,16 @@ CREATE TABLE data_keys (
 CREATE INDEX data_keys_kek_id_id ON data_keys (kek_id, id);
 
 -- A DEK may only be created under (or moved to) the active KEK, so an application with a
--- stale view of the keys cannot add a DEK that a finished rotation missed. FOR SHARE makes
--- a state change of that KEK wait for the writing transaction. The check runs once per
--- statement over its transition table, so a batch of thousands of rows costs one lookup.
+-- stale view of the keys cannot add a DEK that a finished rotation missed. FOR KEY SHARE
+-- makes a retirement (which locks the KEK row FOR UPDATE, then counts its DEKs) wait for
+-- every transaction still writing under that KEK, while leaving the row's counters free to
+-- update. The check runs once per statement over its transition table, so a batch of
+-- thousands of rows costs one lookup.
 CREATE FUNCTION data_keys_require_active_kek() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     offender record;
 BEGIN
-    PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT kek_id FROM written) FOR SHARE;
+    PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT kek_id FROM written) FOR KEY SHARE;
     SELECT w.id, w.kek_id, coalesce(k.state, 'missing') AS state INTO offender
     FROM written w LEFT JOIN keks k ON k.id = w.kek_id
     WHERE k.state IS DISTINCT FROM 'active' LIMIT 1;
@@ -60,7 +62,7 @@ CREATE TRIGGER data_keys_insert_active_kek_only
 CREATE FUNCTION data_keys_require_active_kek_on_move() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT n.kek_id FROM moved_new n JOIN moved_old o USING (id)
-                                     WHERE n.kek_id <> o.kek_id) FOR SHARE;
+                                     WHERE n.kek_id <> o.kek_id) FOR KEY SHARE;
     IF EXISTS (SELECT 1 FROM moved_new n JOIN moved_old o USING (id) LEFT JOIN keks k ON k.id = n.kek_id
                WHERE n.kek_id <> o.kek_id AND k.state IS DISTINCT FROM 'active') THEN
         RAISE EXCEPTION 'a DEK can only be moved to the active KEK'

@@ -83,7 +83,7 @@ final class KEKLifecycleTests: XCTestCase {
             try Rewrap.batch(f.connection, from: try keks.cipher(old), to: try keks.cipher(new), after: 0, limit: 100)
         }
         XCTAssertEqual(result.rewrapped, 9)
-        XCTAssertEqual(result.failures.map(\.dekID), [tampered])
+        XCTAssertEqual(result.failures.map(\.dekId), [tampered])
         XCTAssertTrue(result.failures[0].reason.contains("\(tampered)"), result.failures[0].reason)
         XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [new]), 9)
         XCTAssertEqual(try f.count("SELECT wrap_count FROM keks WHERE id = $1", [new]), 9)

@@ -26,7 +26,7 @@ struct ReencryptHandler: JobHandler {
         var keks: [Int32]
         var upTo: Int64
         var index = 0
-        var afterID: Int64 = 0
+        var afterId: Int64 = 0
         var replaced: Int64 = 0
         var values: Int64 = 0
         var failures: [RewrapFailure] = []
@@ -40,13 +40,13 @@ struct ReencryptHandler: JobHandler {
         while checkpoint.index < checkpoint.keks.count {
             let current = checkpoint
             checkpoint = try context.batch { connection in
-                let result = try Reencrypt.batch(connection, keks: keks, kekID: current.keks[current.index], after: current.afterID,
+                let result = try Reencrypt.batch(connection, keks: keks, kekID: current.keks[current.index], after: current.afterId,
                                                  upTo: current.upTo, limit: arguments.batchSize ?? 200)
                 var next = current
                 next.replaced += Int64(result.deksReplaced)
                 next.values += Int64(result.valuesReencrypted)
                 next.failures += result.failures
-                if let last = result.lastID { next.afterID = last } else { next.index += 1; next.afterID = 0 }
+                if let last = result.lastID { next.afterId = last } else { next.index += 1; next.afterId = 0 }
                 return (next, JobProgress(done: next.replaced, checkpointJSON: try JobJSON.encode(next)))
             }
         }
@@ -61,7 +61,7 @@ struct ReencryptHandler: JobHandler {
                 "values": .int(final.values), "failures": .int(Int64(final.failures.count))])
         }
         guard final.failures.isEmpty else {
-            let named = final.failures.prefix(5).map { "DEK \($0.dekID): \($0.reason)" }.joined(separator: "; ")
+            let named = final.failures.prefix(5).map { "DEK \($0.dekId): \($0.reason)" }.joined(separator: "; ")
             throw PermanentJobError("re-encryption left \(final.failures.count) DEKs it could not open: \(named)")
         }
         return .completed(result: try JobJSON.encode(["deks_replaced": final.replaced, "values": final.values]))

@@ -14,17 +14,17 @@ struct RewrapPartHandler: JobHandler {
     func run(_ context: JobContext) throws -> JobOutcome {
         let arguments = try JobArguments.decode(RewrapPartArguments.self, context)
         var checkpoint = try context.job.checkpointJSON.map { try JobJSON.decode(RewrapPartCheckpoint.self, from: $0) }
-            ?? RewrapPartCheckpoint(afterID: arguments.part.afterID, rewrapped: 0, failures: [])
+            ?? RewrapPartCheckpoint(afterId: arguments.part.afterId, rewrapped: 0, failures: [])
         let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
-        let old = try keks.cipher(arguments.part.fromKEK)
-        let new = try keks.cipher(arguments.part.toKEK)
+        let old = try keks.cipher(arguments.part.fromKek)
+        let new = try keks.cipher(arguments.part.toKek)
         let throttle = Throttle(maxRate: arguments.maxRate, parentID: context.job.parentID, startCount: checkpoint.rewrapped)
         while true {
             let (next, finished) = try context.batch { connection in
-                let result = try Rewrap.batch(connection, from: old, to: new, after: checkpoint.afterID,
-                                              upTo: arguments.part.upToID, limit: arguments.batchSize)
+                let result = try Rewrap.batch(connection, from: old, to: new, after: checkpoint.afterId,
+                                              upTo: arguments.part.upToId, limit: arguments.batchSize)
                 var next = checkpoint
-                next.afterID = result.lastID ?? checkpoint.afterID
+                next.afterId = result.lastID ?? checkpoint.afterId
                 next.rewrapped += Int64(result.rewrapped)
                 next.failures += result.failures
                 return ((next, result.lastID == nil),

@@ -79,11 +79,11 @@ struct RotateKEKHandler: JobHandler {
         _ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys, _ checkpoint: inout RotationCheckpoint
     ) throws -> JobOutcome {
         let keks = KEKCiphers(connection: context.connection, rootKeys: rootKeys)
-        let new = try keks.cipher(checkpoint.start.newKEK)
-        let failed = Set(checkpoint.failures.map(\.dekID))
+        let new = try keks.cipher(checkpoint.start.newKek)
+        let failed = Set(checkpoint.failures.map(\.dekId))
         var failures = checkpoint.failures
         for _ in 1...50 {
-            for kekID in checkpoint.start.oldKEKs {
+            for kekID in checkpoint.start.oldKeks {
                 let old = try keks.cipher(kekID)
                 var after: Int64 = 0
                 while true {
@@ -96,13 +96,13 @@ struct RotateKEKHandler: JobHandler {
                         return (result, JobProgress(done: next.partsDone + next.swept, checkpointJSON: try JobJSON.encode(next)))
                     }
                     checkpoint.swept += Int64(result.rewrapped)
-                    failures += result.failures.filter { !failed.contains($0.dekID) && !failures.contains($0) }
+                    failures += result.failures.filter { !failed.contains($0.dekId) && !failures.contains($0) }
                     guard let last = result.lastID else { break }
                     after = last
                 }
             }
-            let left = try RotationSteps.remaining(context.connection, oldKEKs: checkpoint.start.oldKEKs)
-            if left <= Int64(Set(failures.map(\.dekID)).count) { break }
+            let left = try RotationSteps.remaining(context.connection, oldKeks: checkpoint.start.oldKeks)
+            if left <= Int64(Set(failures.map(\.dekId)).count) { break }
             context.sleep(0.2)
         }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
@@ -110,11 +110,11 @@ struct RotateKEKHandler: JobHandler {
         if !failures.isEmpty {
             try context.connection.transaction {
                 try AuditLog.append(context.connection, actor: context.workerID, action: .rotationFailed,
-                                    target: "kek:\(checkpoint.start.newKEK)", details: [
+                                    target: "kek:\(checkpoint.start.newKek)", details: [
                                         "job_id": .int(context.job.id), "rewrapped": .int(rewrapped),
-                                        "failed_deks": .texts(failures.prefix(50).map { String($0.dekID) })])
+                                        "failed_deks": .texts(failures.prefix(50).map { String($0.dekId) })])
             }
-            let named = failures.prefix(5).map { "DEK \($0.dekID): \($0.reason)" }.joined(separator: "; ")
+            let named = failures.prefix(5).map { "DEK \($0.dekId): \($0.reason)" }.joined(separator: "; ")
             throw PermanentJobError("rotation rewrapped \(rewrapped) DEKs but \(failures.count) could not be opened and were left "
                 + "under their old KEK, which stays decrypt_only: \(named). See runbooks/stuck-rotation.md")
         }
@@ -124,7 +124,7 @@ struct RotateKEKHandler: JobHandler {
                                      actor: context.workerID, jobID: context.job.id)
         }
         return .completed(result: try JobJSON.encode(RotationResult(
-            newKek: start.newKEK, retiredKeks: start.oldKEKs, rewrapped: rewrapped, seconds: seconds)))
+            newKek: start.newKek, retiredKeks: start.oldKeks, rewrapped: rewrapped, seconds: seconds)))
     }
 }
 

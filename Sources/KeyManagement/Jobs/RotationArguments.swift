@@ -28,7 +28,7 @@ struct RewrapPartArguments: Codable, Sendable {
 
 /// Where a `rewrap_part` job is, committed with each batch.
 struct RewrapPartCheckpoint: Codable, Sendable {
-    var afterID: Int64
+    var afterId: Int64
     var rewrapped: Int64
     var failures: [RewrapFailure]
 }

@@ -42,7 +42,7 @@ public enum Reencrypt {
             } catch let error as PostgresError {
                 throw error
             } catch {
-                result.failures.append(RewrapFailure(dekID: dekID, reason: "\(error)"))
+                result.failures.append(RewrapFailure(dekId: dekID, reason: "\(error)"))
             }
         }
         try DataKeys.recordWraps(connection, kekID: active.kekID, count: result.deksReplaced)

@@ -3,7 +3,7 @@ import PostgresClient
 
 /// A DEK that could not be rewrapped, and why (never its bytes).
 public struct RewrapFailure: Codable, Sendable, Equatable {
-    public var dekID: Int64
+    public var dekId: Int64
     public var reason: String
 }
 
@@ -52,7 +52,7 @@ public enum Rewrap {
                 ids.append(id)
                 before.append(wrapped)
             } catch {
-                failures.append(RewrapFailure(dekID: id, reason: "\(error)"))
+                failures.append(RewrapFailure(dekId: id, reason: "\(error)"))
             }
         }
         var rewrapped = 0

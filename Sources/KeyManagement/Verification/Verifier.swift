@@ -6,7 +6,7 @@ import PostgresClient
 /// What `kek verify` found.
 public struct VerificationReport: Codable, Sendable {
     /// KEK id → DEKs that opened under it.
-    public var deksPerKEK: [Int32: Int64] = [:]
+    public var deksPerKek: [Int32: Int64] = [:]
     public var keksChecked = 0
     public var deksChecked: Int64 = 0
     public var valuesChecked: Int64 = 0
@@ -85,7 +85,7 @@ public struct Verifier {
                 }
                 do {
                     _ = try keks.cipher(kekID).unwrapDEK(try row.decode(2), dekID: id)
-                    report.deksPerKEK[kekID, default: 0] += 1
+                    report.deksPerKek[kekID, default: 0] += 1
                 } catch {
                     report.failures.append(VerificationFailure(table: "data_keys", id: "\(id)", reason: "\(error)"))
                 }

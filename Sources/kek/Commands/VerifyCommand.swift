@@ -18,7 +18,7 @@ extension Command {
             if arguments.flag("json") {
                 try JSONOutput.print(report)
             } else {
-                for (kek, count) in report.deksPerKEK.sorted(by: { $0.key < $1.key }) {
+                for (kek, count) in report.deksPerKek.sorted(by: { $0.key < $1.key }) {
                     print("KEK \(kek): \(Formatting.count(count)) DEKs open")
                 }
                 for failure in report.failures { print("FAILED \(failure.table) \(failure.id): \(failure.reason)") }

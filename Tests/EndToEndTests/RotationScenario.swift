@@ -1,0 +1,84 @@
+import EnvelopeCrypto
+import Foundation
+import KeyManagement
+import PostgresClient
+import TestSupport
+import XCTest
+
+/// A store seeded with synthetic secrets under one active KEK, and the `kek` binary pointed
+/// at it with the same root key: the setting of every rotation test.
+struct RotationScenario {
+    static let rootKeyLine = "r1:" + Data(repeating: 42, count: 32).base64EncodedString()
+    let url: String
+    let connection: PostgresConnection
+    let rootKeys: RootKeys
+    let project = UUID()
+    let firstKEK: Int32
+    let kek: KekBinary
+
+    init(secrets: Int) throws {
+        url = try TestDatabase.migrated()
+        connection = try PostgresConnection(url)
+        rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
+        firstKEK = try KEKStore(connection: connection, actor: "test").generate(rootKeys: rootKeys, activate: true)
+        try SyntheticSecrets.seed(connection, keks: KEKCiphers(connection: connection, rootKeys: rootKeys), project: project, count: secrets)
+        kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+    }
+
+    func worker(_ name: String, concurrency: Int = 1) throws -> (process: Process, log: URL) {
+        try kek.startLogged(["worker", "--concurrency", String(concurrency), "--lease", "3s", "--poll-interval", "1s",
+                             "--no-schedules", "--worker-id", name], name: name)
+    }
+
+    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        try connection.query(sql, parameters)[0].decode(0)
+    }
+
+    func state(ofJob id: Int64) throws -> String {
+        try connection.query("SELECT state FROM jobs WHERE id = $1", [id])[0].decode(0)
+    }
+
+    func enqueueRotation(_ extra: [String] = []) throws -> Int64 {
+        let outcome = try kek.run(["rotate"] + extra)
+        XCTAssertEqual(outcome.status, 0, outcome.stderr)
+        guard let id = outcome.stdout.split(separator: " ").last.flatMap({ Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            throw CommandFailure(outcome.stdout)
+        }
+        return id
+    }
+
+    /// Waits until the job leaves queued/running/paused, or the timeout; returns its state.
+    func waitForEnd(of job: Int64, timeout: Double, while body: () throws -> Void = {}) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let state = try state(ofJob: job)
+            if ["completed", "failed", "cancelled"].contains(state) { return state }
+            try body()
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return try state(ofJob: job)
+    }
+
+    /// The outcome every successful rotation must have: every DEK under the new KEK, every
+    /// value as seeded, old KEK retired, `kek verify` and the audit chain passing.
+    func assertRotated(from old: Int32, secrets: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let active: Int32 = try connection.query("SELECT id FROM keks WHERE state = 'active'")[0].decode(0)
+        XCTAssertNotEqual(active, old, file: file, line: line)
+        XCTAssertEqual(try count("SELECT count(*) FROM data_keys WHERE kek_id <> $1", [active]), 0, file: file, line: line)
+        XCTAssertEqual(try connection.query("SELECT state FROM keks WHERE id = $1", [old])[0].decode(0, as: String.self), "retired",
+                       file: file, line: line)
+        let values = try SyntheticSecrets.countWrongValues(connection, keks: KEKCiphers(connection: connection, rootKeys: rootKeys),
+                                                           project: project)
+        XCTAssertEqual(values.checked, secrets, file: file, line: line)
+        XCTAssertEqual(values.wrong, 0, file: file, line: line)
+        let verify = try kek.run(["verify"])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr, file: file, line: line)
+        let audit = try kek.run(["audit", "verify"])
+        XCTAssertEqual(audit.status, 0, audit.stdout + audit.stderr, file: file, line: line)
+    }
+}
+
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import KeyManagement
+import PostgresClient
+import XCTest
+
+final class RotationTests: XCTestCase {
+    func testTwoWorkersRotateFiftyThousandDEKs() throws {
+        let scenario = try RotationScenario(secrets: 50_000)
+        let workers = [try scenario.worker("w1"), try scenario.worker("w2")]
+        defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
+        let job = try scenario.enqueueRotation(["--batch-size", "1000", "--parts", "8"])
+        let again = try scenario.kek.run(["rotate"])
+        XCTAssertTrue(again.stdout.contains("already queued or running: job \(job)"), again.stdout)
+        XCTAssertEqual(try scenario.waitForEnd(of: job, timeout: 240), "completed",
+                       workers.map { (try? String(contentsOf: $0.log, encoding: .utf8)) ?? "" }.joined())
+        try scenario.assertRotated(from: scenario.firstKEK, secrets: 50_000)
+        let owners = try scenario.count("SELECT count(DISTINCT lease_owner) FROM jobs WHERE parent_id = $1", [job])
+        XCTAssertEqual(owners, 2, "both workers should have taken parts")
+    }
+
+    func testWorkersKilledAtRandomMomentsLoseNothing() throws {
+        let scenario = try RotationScenario(secrets: 50_000)
+        var workers = [try scenario.worker("k1"), try scenario.worker("k2")]
+        defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
+        let job = try scenario.enqueueRotation(["--batch-size", "500", "--parts", "6"])
+        var kills = 0
+        let state = try scenario.waitForEnd(of: job, timeout: 300) {
+            guard kills < 4, Double.random(in: 0..<1) < 0.15 else { return }
+            let victim = Int.random(in: 0..<workers.count)
+            scenario.kek.send(SIGKILL, to: workers[victim].process)
+            _ = scenario.kek.waitForExit(workers[victim].process, timeout: 5)
+            kills += 1
+            workers[victim] = try scenario.worker("k\(kills + 2)")
+        }
+        XCTAssertEqual(state, "completed")
+        XCTAssertGreaterThan(kills, 0)
+        try scenario.assertRotated(from: scenario.firstKEK, secrets: 50_000)
+    }
+
+    func testConcurrentApplicationWritesSurviveAndEndUnderTheNewKEK() throws {
+        let scenario = try RotationScenario(secrets: 20_000)
+        let writer = try ApplicationWriter(url: scenario.url, rootKeys: RotationScenario.rootKeyLine, project: scenario.project)
+        writer.start()
+        let workers = [try scenario.worker("a1"), try scenario.worker("a2")]
+        defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
+        let job = try scenario.enqueueRotation(["--batch-size", "500"])
+        let state = try scenario.waitForEnd(of: job, timeout: 240)
+        let written = writer.stop()
+        XCTAssertEqual(state, "completed")
+        XCTAssertGreaterThan(written.inserted + written.rekeyed, 0)
+        XCTAssertEqual(written.errors, [], "the writer saw errors it could not retry")
+        let active: Int32 = try scenario.connection.query("SELECT id FROM keks WHERE state = 'active'")[0].decode(0)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id <> $1", [active]), 0)
+        // Every value the writer stored (seeded, re-keyed or new) still decrypts to what it wrote.
+        let values = try SyntheticSecrets.countWrongValues(scenario.connection, keks: KEKCiphers(connection: scenario.connection, rootKeys: scenario.rootKeys), project: scenario.project)
+        XCTAssertEqual(values.wrong, 0)
+        XCTAssertEqual(values.checked, 20_000 + written.inserted)
+    }
+
+    func testTamperedDEKFailsVerifyAndRotationNamesItAndKeepsOldKEK() throws {
+        let scenario = try RotationScenario(secrets: 3_000)
+        let tampered: Int64 = try scenario.connection.query("SELECT min(id) + 1234 FROM data_keys")[0].decode(0)
+        try scenario.connection.execute(
+            "UPDATE data_keys SET wrapped_key = set_byte(wrapped_key, 30, get_byte(wrapped_key, 30) # 4) WHERE id = $1", [tampered])
+        let verify = try scenario.kek.run(["verify"])
+        XCTAssertEqual(verify.status, 1)
+        XCTAssertTrue(verify.stdout.contains("data_keys \(tampered)"), verify.stdout)
+        let worker = try scenario.worker("t1", concurrency: 2)
+        defer { scenario.kek.send(SIGKILL, to: worker.process) }
+        let job = try scenario.enqueueRotation(["--batch-size", "500", "--parts", "3"])
+        XCTAssertEqual(try scenario.waitForEnd(of: job, timeout: 120), "failed")
+        let error: String = try scenario.connection.query("SELECT last_error FROM jobs WHERE id = $1", [job])[0].decode(0)
+        XCTAssertTrue(error.contains("DEK \(tampered)"), error)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [scenario.firstKEK]), 1)
+        XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [scenario.firstKEK])[0].decode(0, as: String.self),
+                       "decrypt_only")
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM audit_log WHERE action = 'rotation.failed'"), 1)
+    }
+
+    func testDestroyIsRefusedWhileDEKsReferenceTheKEK() throws {
+        let scenario = try RotationScenario(secrets: 10)
+        _ = try scenario.kek.run(["keys", "generate", "--activate"])
+        let refused = try scenario.kek.run(["keys", "destroy", String(scenario.firstKEK)])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("decrypt_only"), refused.stderr)
+        // Even a KEK forced to `retired` behind kek's back is not destroyed while DEKs use it.
+        try scenario.connection.execute("UPDATE keks SET state = 'retired', retired_at = now() WHERE id = $1", [scenario.firstKEK])
+        let stillRefused = try scenario.kek.run(["keys", "destroy", "--after", "0s", String(scenario.firstKEK)])
+        XCTAssertEqual(stillRefused.status, 1)
+        XCTAssertTrue(stillRefused.stderr.contains("10 DEKs are still wrapped under it"), stillRefused.stderr)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM keks WHERE destroy_after IS NOT NULL"), 0)
+    }
+}
