@@ -74,7 +74,12 @@ final class JobQueueTests: XCTestCase {
             """)
         try fixture.queue.enqueueMany(JobRequest(kind: "noop"), count: 10)
         try fixture.db.execute("ANALYZE jobs")
-        let plan = try fixture.db.query("EXPLAIN " + JobClaim.sql, ["w", PostgresArray(["noop"]), 30.0]).map { try $0.decode(0, as: String.self) }
+        // The claim's runnable-candidate query, as written in kek_claim_job.
+        let plan = try fixture.db.query("""
+            EXPLAIN SELECT id, priority, run_at AS due FROM jobs
+             WHERE state = 'queued' AND run_at <= now() AND kind = ANY ($1)
+             ORDER BY priority, run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+            """, [PostgresArray(["noop"])]).map { try $0.decode(0, as: String.self) }
             .joined(separator: "\n")
         XCTAssertTrue(plan.contains("jobs_runnable"), plan)
         let runner = try fixture.runner(.noop)

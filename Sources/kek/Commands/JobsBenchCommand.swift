@@ -46,6 +46,8 @@ extension Command {
             for level in levels {
                 try db.execute("DELETE FROM jobs WHERE kind = $1", [kind])
                 try JobQueue(connection: db).enqueueMany(JobRequest(kind: kind), count: count)
+                // Start every run from the same table state, not from the previous run's dead rows.
+                try db.execute("VACUUM ANALYZE jobs")
                 var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench:\(getpid())")
                 configuration.concurrency = level
                 configuration.retention = nil
