@@ -42,6 +42,10 @@ let package = Package(
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["kek", "TestSupport", "KeyManagement", "EnvelopeCrypto", "PostgresClient"],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

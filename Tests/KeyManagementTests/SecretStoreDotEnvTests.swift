@@ -2,15 +2,15 @@ import Foundation
 import KeyManagement
 import XCTest
 
-/// The dotenv dialect, on bytes (named for the suite filter `SecretStoreTests`).
-final class SecretStoreDotEnvTests: XCTestCase {
+/// The dotenv dialect, on bytes.
+extension SecretStoreTests {
     private func values(_ text: String) -> [String: String] {
         let parsed = DotEnv.parse(Array(text.utf8))
         XCTAssertEqual(parsed.problems, [], "\(parsed.problems)")
         return Dictionary(uniqueKeysWithValues: parsed.entries.map { ($0.name, String(decoding: $0.value.testCopy, as: UTF8.self)) })
     }
 
-    func testEveryQuotingRule() {
+    func testDotEnvEveryQuotingRule() {
         let text = """
             # a comment
                # an indented comment
@@ -51,12 +51,12 @@ final class SecretStoreDotEnvTests: XCTestCase {
         XCTAssertEqual(v.count, 15)
     }
 
-    func testLineNumbersFollowMultiLineValues() {
+    func testDotEnvLineNumbersFollowMultiLineValues() {
         let parsed = DotEnv.parse(Array("A=\"1\n2\n3\"\nB=x\n".utf8))
         XCTAssertEqual(parsed.entries.map(\.line), [1, 4])
     }
 
-    func testEveryBrokenLineIsReportedWithoutItsText() {
+    func testDotEnvEveryBrokenLineIsReportedWithoutItsText() {
         let text = """
             GOOD=1
             just-a-secret-looking-line

@@ -4,9 +4,7 @@ import PostgresClient
 import XCTest
 
 /// `EnvImport.run`, the library core of `kek import-env` and the `import_env` job kind.
-final class SecretStoreEnvImportTests: XCTestCase {
-    let project = UUID()
-
+extension SecretStoreTests {
     private func run(_ f: KeyFixture, _ keks: KEKCiphers, _ request: EnvImportRequest, env: [String: String] = [:]) throws -> EnvImportReport {
         try EnvImport.run(connection: f.connection, keks: keks, request: request, actor: "tester", environment: env)
     }
@@ -27,7 +25,7 @@ final class SecretStoreEnvImportTests: XCTestCase {
         return nil
     }
 
-    func testCreateUnchangedConflictUpdateSkipAndStubs() throws {
+    func testImportCreateUnchangedConflictUpdateSkipAndStubs() throws {
         let (f, keks) = try KeyFixture.withActiveKEK()
         let file = try temporaryFile("A=1\nB='two'\n")
         let manifest = try temporaryFile(#"{"properties": {"A": {"description": "first"}, "GHOST": {"description": "later"}}}"#,
@@ -87,7 +85,7 @@ final class SecretStoreEnvImportTests: XCTestCase {
         XCTAssertNil(try AuditLog.verify(f.connection).firstBrokenRow)
     }
 
-    func testInvalidEntriesRefuseEverythingAndAreAllListed() throws {
+    func testImportInvalidEntriesRefuseEverythingAndAreAllListed() throws {
         let (f, keks) = try KeyFixture.withActiveKEK()
         try SecretStore(connection: f.connection, keks: keks, actor: "tester").put(project: project, name: "KEEP", value: SecretBytes("k"))
         var bytes = Array("GOOD=1\nno equals here\n1BAD=x\nNUL=a".utf8) + [0] + Array("b\nUTF=".utf8) + [0xC3, 0x28]
@@ -103,7 +101,7 @@ final class SecretStoreEnvImportTests: XCTestCase {
         XCTAssertEqual(try ["project_secrets", "data_keys", "audit_log", "env_imports", "keks"].map { try f.digest($0) }, before)
     }
 
-    func testRequestIsCodableJobArguments() throws {
+    func testImportRequestIsCodableJobArguments() throws {
         let json = #"{"project": "6f1c4c52-43a4-4f53-a5e8-2d7b8f0b9a11", "env_file": "/tmp/x.env", "on_conflict": "update"}"#
         let request = try JSONDecoder().decode(EnvImportRequest.self, from: Data(json.utf8))
         XCTAssertEqual(request.envFile, "/tmp/x.env")

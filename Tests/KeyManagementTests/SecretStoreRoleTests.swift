@@ -4,18 +4,15 @@ import PostgresClient
 import XCTest
 
 /// The roles of sql/005_roles.sql: kek_app sees one project through row-level security,
-/// kek_worker has what the worker's code paths need (named for the suite filter).
-final class SecretStoreRoleTests: XCTestCase {
-    let projectA = UUID()
-    let projectB = UUID()
-
+/// kek_worker has what the worker's code paths need.
+extension SecretStoreTests {
     private func asApp(_ f: KeyFixture, project: UUID?) throws {
         try f.connection.execute("RESET ROLE")
         try f.connection.execute("SET ROLE kek_app")
         try f.connection.query("SELECT set_config('app.project_id', $1, false)", [project.map { $0.uuidString.lowercased() } ?? ""])
     }
 
-    func testAppSeesAndChangesOnlyItsOwnProject() throws {
+    func testRoleAppSeesAndChangesOnlyItsOwnProject() throws {
         let (f, keks) = try KeyFixture.withActiveKEK()
         let owner = SecretStore(connection: f.connection, keks: keks, actor: "owner")
         try owner.put(project: projectA, name: "A_SECRET", value: SecretBytes("a"))
@@ -57,7 +54,7 @@ final class SecretStoreRoleTests: XCTestCase {
         XCTAssertNil(try AuditLog.verify(f.connection).firstBrokenRow, "rows appended by kek_app chain correctly")
     }
 
-    func testWorkerRoleCanRunTheImportAndStores() throws {
+    func testRoleWorkerCanRunTheImportAndStores() throws {
         let (f, keks) = try KeyFixture.withActiveKEK()
         try f.connection.execute("SET ROLE kek_worker")
         defer { _ = try? f.connection.execute("RESET ROLE") }

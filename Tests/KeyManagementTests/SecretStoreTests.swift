@@ -4,8 +4,11 @@ import KeyWrapping
 import PostgresClient
 import XCTest
 
+/// One XCTestCase spread over SecretStore*Tests.swift (extensions), so `--filter SecretStoreTests` runs all of it.
 final class SecretStoreTests: XCTestCase {
     let project = UUID()
+    let projectA = UUID()
+    let projectB = UUID()
 
     func testPutGetUpdateListRemove() throws {
         let (f, keks) = try KeyFixture.withActiveKEK()
