@@ -15,7 +15,19 @@ public enum SecretInput {
             throw SecretStoreError.unreadableInput(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
-        return try read(fileDescriptor: descriptor, name: path, limit: limit)
+        // A regular file's size bounds the buffer, so a 600 KB env file does not cost a
+        // buffer of `limit` bytes; a file that grows meanwhile reads as "changed" below.
+        var info = stat()
+        let size = fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : nil
+        if let size, size > limit {
+            throw SecretStoreError.unreadableInput(path: path, reason: "\(size) bytes, more than \(limit)")
+        }
+        guard let size else { return try read(fileDescriptor: descriptor, name: path, limit: limit) }
+        do {
+            return try read(fileDescriptor: descriptor, name: path, limit: size)
+        } catch SecretStoreError.unreadableInput(_, let reason) where reason.hasPrefix("more than") {
+            throw SecretStoreError.unreadableInput(path: path, reason: "the file grew while it was read")
+        }
     }
 
     /// Reads `fileDescriptor` to its end; more than `limit` bytes is an error.
