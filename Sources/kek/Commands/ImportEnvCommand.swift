@@ -63,12 +63,12 @@ enum ImportReportText {
         }
         let width = min(40, report.entries.map(\.name.count).max() ?? 0)
         for entry in report.entries {
-            var where_: [String] = []
-            if let line = entry.line { where_.append("line \(line)") }
-            if let variable = entry.variable { where_.append("from \(variable)") } else if entry.origin == "env" { where_.append("from env") }
-            if let reason = entry.reason { where_.append(reason) }
+            var notes: [String] = []
+            if let line = entry.line { notes.append("line \(line)") }
+            if let variable = entry.variable { notes.append("from \(variable)") } else if entry.origin == "env" { notes.append("from env") }
+            if let reason = entry.reason { notes.append(reason) }
             let status = entry.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
-            lines.append("  \(status) \(entry.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(where_.joined(separator: "; "))")
+            lines.append("  \(status) \(entry.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(notes.joined(separator: "; "))")
         }
         let counts = report.counts
         let order: [EnvImportReport.Status] = [.created, .unchanged, .updated, .skipped, .missing, .conflict, .invalid]

@@ -63,11 +63,12 @@ extension Command {
             let records = try context.secrets.list(project: try arguments.project())
             if arguments.flag("json") { return try Output.json(records) }
             let width = max(4, records.map(\.name.count).max() ?? 0)
-            print("NAME".padding(toLength: width, withPad: " ", startingAt: 0) + "  VERSION  VALUE   UPDATED")
+            print("NAME".padding(toLength: width, withPad: " ", startingAt: 0) + "  VERSION  VALUE   CREATED               UPDATED")
             for record in records {
                 print(record.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                       + String(record.version).padding(toLength: 7, withPad: " ", startingAt: 0) + "  "
-                      + (record.hasValue ? "stored" : "stub  ") + "  " + record.updatedAt.ISO8601Format())
+                      + (record.hasValue ? "stored" : "stub  ") + "  " + record.createdAt.ISO8601Format() + "  "
+                      + record.updatedAt.ISO8601Format())
             }
         }
     )
