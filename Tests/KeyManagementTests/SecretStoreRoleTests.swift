@@ -3,7 +3,7 @@ import KeyManagement
 import PostgresClient
 import XCTest
 
-/// The roles of sql/005_roles.sql: kek_app sees one project through row-level security,
+/// The roles of sql/006_roles.sql: kek_app sees one project through row-level security,
 /// kek_worker has what the worker's code paths need.
 extension SecretStoreTests {
     private func asApp(_ f: KeyFixture, project: UUID?) throws {
