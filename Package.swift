@@ -44,6 +44,10 @@ let package = Package(
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["kek", "TestSupport", "KeyManagement", "EnvelopeCrypto"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["kek", "TestSupport", "KeyManagement", "EnvelopeCrypto", "PostgresClient"],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

@@ -152,16 +152,22 @@ struct KEKListing: Encodable {
     }
 }
 
-/// A connection plus the root keyring, for commands that wrap or unwrap.
+/// What a command that wraps, unwraps or reads encrypted items needs: the database, the
+/// root keys from the environment, the KEKs they unwrap, and the actor for audit rows.
 struct KeySession {
     let connection: PostgresConnection
     let rootKeys: RootKeys
-    let store: KEKStore
+    let keks: KEKCiphers
+    let actor = Actor.current
 
     static func open() throws -> KeySession {
         let rootKeys = try RootKeys.fromEnvironment()
         if let warning = rootKeys.warning { Terminal.error("warning: \(warning)") }
         let connection = try Database.connect()
-        return KeySession(connection: connection, rootKeys: rootKeys, store: KEKStore(connection: connection, actor: Actor.current))
+        return KeySession(connection: connection, rootKeys: rootKeys, keks: KEKCiphers(connection: connection, rootKeys: rootKeys))
     }
+
+    var store: KEKStore { KEKStore(connection: connection, actor: actor) }
+    var secrets: SecretStore { SecretStore(connection: connection, keks: keks, actor: actor) }
+    var signingKeys: SigningKeyStore { SigningKeyStore(connection: connection, keks: keks, actor: actor) }
 }
