@@ -35,7 +35,8 @@ let package = Package(
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres"]
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres"],
+            exclude: ["Bench/peer_rewrap.py"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),

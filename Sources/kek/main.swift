@@ -4,9 +4,11 @@ let kek = Command(
     name: "kek",
     abstract: "Keeps a PostgreSQL secrets store safe over time: KEK rotation, re-encryption, env import, audit.",
     subcommands: [
-        .demo, .migrate, .keys, .rotate, .reencrypt, .rotateRoot, .verify, .importEnv, .secrets, .signingKeys,
+        .demo, .bench, .migrate, .keys, .rotate, .reencrypt, .rotateRoot, .verify, .importEnv, .secrets, .signingKeys,
         .audit, .jobs, .worker, .keygen, .version,
     ]
 )
 
+// Results on stdout appear in order with progress on stderr, also through a pipe.
+setvbuf(stdout, nil, _IOLBF, 0)
 exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))

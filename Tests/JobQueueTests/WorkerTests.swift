@@ -53,7 +53,10 @@ final class JobQueueWorkerTests: XCTestCase {
         let folder = URL(fileURLWithPath: TestDatabase.sqlDirectory).deletingLastPathComponent().appendingPathComponent("jobs").path
         let schedules = try JobSchedule.load(directory: folder)
         XCTAssertEqual(schedules.map(\.kind).sorted(), ["noop", "rotate_kek"])
-        XCTAssertTrue(schedules.contains { $0.trigger == .every(90 * 86_400) && $0.uniqueKey == "schedule:rotate-kek" })
+        XCTAssertTrue(schedules.contains {
+            $0.trigger == .when(condition: "active_kek_older_than", argument: "90d", checkEvery: 3600) && $0.uniqueKey == "rotate_kek"
+        })
+        XCTAssertTrue(schedules.contains { $0.trigger == .every(3600) && $0.uniqueKey == "schedule:noop-smoke" })
     }
 
     func testWorkerWakesOnNotifyAndStopsReleasingItsJobWithoutBurningAnAttempt() throws {

@@ -18,35 +18,62 @@ public enum SyntheticSecrets {
         while inserted < count {
             let n = min(batchSize, count - inserted)
             try connection.transaction {
-                let dekIDs: [Int64] = try connection.query(
-                    "SELECT nextval(pg_get_serial_sequence('data_keys', 'id')) FROM generate_series(1, $1)", [n])
-                    .map { try $0.decode(0) }
-                var wrapped: [[UInt8]] = []
+                let deks = try insertDataKeys(connection, under: kek, count: n)
                 var secretIDs: [UUID] = []
                 var names: [String] = []
                 var ciphertexts: [[UInt8]] = []
-                for (offset, dekID) in dekIDs.enumerated() {
+                for (offset, (dekID, key)) in deks.enumerated() {
                     let number = firstNumber + inserted + offset
-                    let dek = try KeyGenerator.newDEK()
-                    wrapped.append(try kek.wrapDEK(dek, dekID: dekID))
+                    let dek = try DEKCipher(id: dekID, key: key)
                     let secretID = UUID()
                     secretIDs.append(secretID)
                     names.append(name(number))
-                    ciphertexts.append(try DEKCipher(id: dekID, key: dek).sealSecret(
-                        Array(value(number).utf8), id: secretID, projectID: project))
+                    ciphertexts.append(try dek.sealSecret(Array(value(number).utf8), id: secretID, projectID: project))
                 }
-                try connection.execute(
-                    "INSERT INTO data_keys (id, kek_id, wrapped_key) SELECT u.id, $1, u.w FROM unnest($2::int8[], $3::bytea[]) AS u(id, w)",
-                    [kek.kekID, PostgresArray(dekIDs), PostgresArray(wrapped)])
                 try connection.execute("""
                     INSERT INTO project_secrets (id, project_id, name, dek_id, ciphertext)
                     SELECT u.id, $1, u.name, u.dek, u.c FROM unnest($2::uuid[], $3::text[], $4::int8[], $5::bytea[]) AS u(id, name, dek, c)
-                    """, [project, PostgresArray(secretIDs), PostgresArray(names), PostgresArray(dekIDs), PostgresArray(ciphertexts)])
-                try DataKeys.recordWraps(connection, kekID: kek.kekID, count: n)
+                    """, [project, PostgresArray(secretIDs), PostgresArray(names), PostgresArray(deks.map(\.id)),
+                          PostgresArray(ciphertexts)])
             }
             inserted += n
             progress(inserted)
         }
+    }
+
+    /// Inserts `count` bare DEKs (no value under them) in batches: what the rewrap benchmark moves.
+    public static func seedDataKeys(_ connection: PostgresConnection, keks: KEKCiphers, count: Int, batchSize: Int = 10_000,
+                                    progress: (Int) -> Void = { _ in }) throws {
+        let kek = try keks.active()
+        var inserted = 0
+        while inserted < count {
+            let n = min(batchSize, count - inserted)
+            try connection.transaction { _ = try insertDataKeys(connection, under: kek, count: n) }
+            inserted += n
+            progress(inserted)
+        }
+    }
+
+    /// One statement of `count` new DEKs under `kek`, counted against its wrap limit.
+    private static func insertDataKeys(
+        _ connection: PostgresConnection, under kek: KEKCipher, count: Int
+    ) throws -> [(id: Int64, key: SymmetricKey)] {
+        let ids: [Int64] = try connection.query(
+            "SELECT nextval(pg_get_serial_sequence('data_keys', 'id')) FROM generate_series(1, $1)", [count]).map { try $0.decode(0) }
+        var wrapped: [[UInt8]] = []
+        var deks: [(id: Int64, key: SymmetricKey)] = []
+        wrapped.reserveCapacity(count)
+        deks.reserveCapacity(count)
+        for id in ids {
+            let key = try KeyGenerator.newDEK()
+            wrapped.append(try kek.wrapDEK(key, dekID: id))
+            deks.append((id, key))
+        }
+        try connection.execute(
+            "INSERT INTO data_keys (id, kek_id, wrapped_key) SELECT u.id, $1, u.w FROM unnest($2::int8[], $3::bytea[]) AS u(id, w)",
+            [kek.kekID, PostgresArray(ids), PostgresArray(wrapped)])
+        try DataKeys.recordWraps(connection, kekID: kek.kekID, count: count)
+        return deks
     }
 
     public static func name(_ number: Int) -> String { "SYNTHETIC_\(number)" }

@@ -7,10 +7,12 @@ public enum KeyJobKinds {
         registry.register(RewrapPartHandler.kind, RewrapPartHandler())
         registry.register(ReencryptHandler.kind, ReencryptHandler())
         registry.register(VerifyHandler.kind, VerifyHandler())
+        registry.register(ImportEnvHandler.kind, ImportEnvHandler())
     }
 
     public static let rotation = RotateKEKHandler.kind
     public static let rotationUniqueKey = RotateKEKHandler.uniqueKey
     public static let reencryption = ReencryptHandler.kind
     public static let verification = VerifyHandler.kind
+    public static let envImport = ImportEnvHandler.kind
 }

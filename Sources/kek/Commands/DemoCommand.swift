@@ -1,35 +1,122 @@
 import Foundation
+import JobQueue
+import KeyManagement
 import PostgresClient
-import ThrowawayPostgres
 
 extension Command {
     static let demo = Command(
         name: "demo",
         abstract: "Run the whole story on a throwaway PostgreSQL (or DATABASE_URL) and clean up.",
+        discussion: """
+            Migrates, generates a KEK, imports a sample env file into a project, generates webhook
+            signing keys and synthetic secrets, starts two worker loops, rotates the KEK with a live
+            progress line, verifies every DEK, and prints a summary read from the database.
+            """,
         options: [
+            .value("secrets", "N", "Synthetic secrets to create (each under its own DEK).", default: "200000"),
             .flag("keep", "Leave the throwaway database running and print how to connect."),
         ],
         run: { arguments in
-            let cluster: ThrowawayPostgres?
-            let url: String
-            if let given = Database.url {
-                cluster = nil
-                url = given
-                Terminal.note("using DATABASE_URL")
-            } else {
-                Terminal.note("starting a throwaway PostgreSQL...")
-                let started = try ThrowawayPostgres(watchdog: !arguments.flag("keep"))
-                cluster = started
-                url = started.connectionString
-            }
-            defer { if !arguments.flag("keep") { cluster?.stop() } }
-            let connection = try PostgresConnection(url)
-            let report = try Database.migrate(connection)
-            print("schema at version \(report.currentVersion)")
-            if arguments.flag("keep"), let cluster {
-                print("database kept running: psql \"\(cluster.connectionString)\"")
-                print("stop it with: pg_ctl -D \(cluster.directory)/data stop")
-            }
+            let secrets = try arguments.int("secrets") ?? 200_000
+            guard secrets >= 0 else { throw UsageError("kek demo: --secrets must not be negative") }
+            let keep = arguments.flag("keep")
+            let environment = try ScratchEnvironment.prepare(keep: keep)
+            defer { environment.finish(keep: keep) }
+            try DemoStory(url: environment.url, secrets: secrets).run()
         }
     )
+}
+
+/// The demo's steps, each printing one line of what it did.
+struct DemoStory {
+    let url: String
+    let secrets: Int
+    let project = UUID()
+    let started = Date()
+
+    func run() throws {
+        let connection = try PostgresConnection(url)
+        let migrated = try Database.migrate(connection)
+        step("schema migrated to version \(migrated.currentVersion)")
+        let rootKeys = try RootKeys.fromEnvironment()
+        let store = KEKStore(connection: connection, actor: "demo")
+        let first = try store.generate(rootKeys: rootKeys, activate: true)
+        step("KEK \(first) generated under root key '\(rootKeys.activeID)' and activated")
+        let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
+        try importSample(connection, keks: keks)
+        let signing = SigningKeyStore(connection: connection, keks: keks, actor: "demo")
+        for _ in 0..<2 { _ = try signing.generate(project: project) }
+        step("2 webhook signing keys generated (the demo does not print them)")
+        let seedStart = Date()
+        try SyntheticSecrets.seed(connection, keks: keks, project: project, count: secrets) { done in
+            Terminal.progress("seeding synthetic secrets: \(Formatting.count(done))/\(Formatting.count(secrets))")
+        }
+        Terminal.endProgress()
+        step("\(Formatting.count(secrets)) synthetic secrets stored, each under its own DEK (\(seconds(since: seedStart)))")
+
+        var configuration = WorkerConfiguration(databaseURL: url, workerID: "demo-worker")
+        configuration.concurrency = 2
+        configuration.pollInterval = 0.5
+        configuration.leaseSeconds = 10
+        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: QuietEvents())
+        worker.start()
+        defer {
+            worker.requestStop()
+            _ = worker.waitUntilStopped(timeout: 10)
+        }
+        step("2 worker loops started")
+        let job = try JobQueue(connection: connection).enqueue(JobRequest(
+            kind: KeyJobKinds.rotation, argumentsJSON: try JobJSON.encode(RotationArguments()), maxAttempts: 10,
+            uniqueKey: KeyJobKinds.rotationUniqueKey))
+        step("rotation enqueued as job \(job.id); watching it:")
+        try JobWaiter.wait(connection, jobID: job.id, label: "rotation", interval: 0.5, expectWorkers: false)
+
+        var verifier = Verifier(connection: connection, rootKeys: rootKeys)
+        verifier.progress = { Terminal.progress("verifying: \(Formatting.count($0)) DEKs opened") }
+        let verification = try verifier.run(openValues: false, actor: "demo")
+        Terminal.endProgress()
+        try summary(connection, store: store, job: job.id, verification: verification)
+    }
+
+    private func importSample(_ connection: PostgresConnection, keks: KEKCiphers) throws {
+        let path = NSTemporaryDirectory() + "kek-demo-\(getpid()).env"
+        try DemoSample.envFile.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try EnvImport.run(connection: connection, keks: keks, request: EnvImportRequest(project: project, envFile: path),
+                                       actor: "demo")
+        let names = report.entries.map { "\($0.name) \($0.status.rawValue)" }.joined(separator: ", ")
+        step("sample env file imported into project \(project.uuidString.lowercased()): \(names)")
+    }
+
+    private func summary(_ connection: PostgresConnection, store: KEKStore, job: Int64, verification: VerificationReport) throws {
+        let result: String? = try connection.query("SELECT result::text FROM jobs WHERE id = $1", [job]).first?.decode(0)
+        let rotation = try result.map { try JobJSON.decode(DemoRotationResult.self, from: $0) }
+        let audit = try AuditLog.verify(connection)
+        print("\nsummary (read from the database)")
+        print(TextTable.render(["KEK", "STATE", "DEKS"], try store.list().map { [String($0.id), $0.state.rawValue, Formatting.count($0.dekCount)] }))
+        if let rotation {
+            let rate = rotation.seconds > 0 ? Double(rotation.rewrapped) / rotation.seconds : 0
+            print("rotation: \(Formatting.count(rotation.rewrapped)) DEKs rewrapped in \(String(format: "%.1f", rotation.seconds))s "
+                + "(\(Formatting.count(Int(rate))) rows/s)")
+        }
+        print("verification: \(Formatting.count(verification.deksChecked)) DEKs opened, \(verification.failures.count) failures")
+        print("audit chain: \(audit.firstBrokenRow == nil ? "verified" : "BROKEN at row \(audit.firstBrokenRow!)"), \(audit.rows) rows")
+        print("total time: \(seconds(since: started))")
+        guard verification.passed, audit.firstBrokenRow == nil else { throw CommandFailure("the demo's checks failed") }
+    }
+
+    private func step(_ text: String) { print("[\(seconds(since: started))] \(text)") }
+
+    private func seconds(since date: Date) -> String { String(format: "%.1fs", Date().timeIntervalSince(date)) }
+}
+
+/// The fields of a finished rotation's result the summary shows.
+struct DemoRotationResult: Decodable {
+    var rewrapped: Int64
+    var seconds: Double
+}
+
+/// The demo prints its own story; worker events are not shown.
+struct QuietEvents: JobEventSink {
+    func record(_ event: JobEvent) {}
 }

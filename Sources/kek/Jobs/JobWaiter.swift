@@ -22,7 +22,8 @@ enum JobWaiter {
     }
 
     /// Blocks until the job is completed (returns), or failed or cancelled (throws).
-    static func wait(_ connection: PostgresConnection, jobID: Int64, label: String, interval: Double = 1) throws {
+    static func wait(_ connection: PostgresConnection, jobID: Int64, label: String, interval: Double = 1,
+                     expectWorkers: Bool = true) throws {
         var rate = RateMeter()
         var warnedNoWorker = false
         while true {
@@ -41,7 +42,7 @@ enum JobWaiter {
             default:
                 break
             }
-            if !warnedNoWorker, try !workerSeen(connection) {
+            if expectWorkers, !warnedNoWorker, try !workerSeen(connection) {
                 Terminal.note("\nno worker has reported in the last 30s: start one with 'kek worker' (the job waits for it)")
                 warnedNoWorker = true
             }
@@ -51,7 +52,9 @@ enum JobWaiter {
 
     static func line(_ label: String, _ snapshot: Snapshot, rate: Double) -> String {
         let total = snapshot.total.map { Formatting.count($0) } ?? "?"
-        var text = "\(label): \(snapshot.state) \(Formatting.count(snapshot.done))/\(total)"
+        // A job waiting for its parts is queued between checks; to a reader it is running.
+        let state = snapshot.state == "queued" && snapshot.done > 0 ? "running" : snapshot.state
+        var text = "\(label): \(state) \(Formatting.count(snapshot.done))/\(total)"
         text += ", \(Formatting.count(Int(rate))) rows/s"
         if let total = snapshot.total, rate > 0, total > snapshot.done {
             text += ", ETA \(Formatting.duration(Double(total - snapshot.done) / rate))"

@@ -1,0 +1,65 @@
+import EnvelopeCrypto
+import Foundation
+import PostgresClient
+import ThrowawayPostgres
+
+/// Where the demo and the benchmark run: a throwaway PostgreSQL unless `DATABASE_URL` is set, and an
+/// ephemeral root key unless `KEK_ROOT_KEYS`/`KEK_ROOT_KEYS_FILE` is set.
+struct ScratchEnvironment {
+    let url: String
+    let cluster: ThrowawayPostgres?
+    /// Set when the demo made its own root key; kept in a 0600 file, never printed.
+    let ephemeralRootKeyFile: String?
+
+    static func prepare(keep: Bool) throws -> ScratchEnvironment {
+        let cluster: ThrowawayPostgres?
+        let url: String
+        if let given = Database.url {
+            Terminal.note("using DATABASE_URL (use an empty database: the demo adds keys and secrets to it)")
+            cluster = nil
+            url = given
+        } else {
+            Terminal.note("starting a throwaway PostgreSQL (initdb + pg_ctl, private socket)...")
+            let started = try ThrowawayPostgres(watchdog: !keep)
+            cluster = started
+            url = started.connectionString
+        }
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["KEK_ROOT_KEYS"] == nil, environment["KEK_ROOT_KEYS_FILE"] == nil else {
+            return ScratchEnvironment(url: url, cluster: cluster, ephemeralRootKeyFile: nil)
+        }
+        let folder = cluster?.directory ?? NSTemporaryDirectory()
+        let path = folder + "/scratch-root-key-\(getpid())"
+        var key = try randomBytes(count: 32)
+        defer { secureZero(&key) }
+        let line = "demo:" + Data(key).base64EncodedString()
+        guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write the demo root key file \(path)")
+        }
+        setenv("KEK_ROOT_KEYS_FILE", path, 1)
+        Terminal.note("""
+
+            ************************************************************************
+            *  EPHEMERAL ROOT KEY: kek made its own root key for this run, only in *
+            *  \(path.padding(toLength: 66, withPad: " ", startingAt: 0))  *
+            *  Everything it encrypts is unreadable once that file is gone.        *
+            *  Real deployments set KEK_ROOT_KEYS (see 'kek keygen').              *
+            ************************************************************************
+
+            """)
+        return ScratchEnvironment(url: url, cluster: cluster, ephemeralRootKeyFile: path)
+    }
+
+    func finish(keep: Bool) {
+        if keep {
+            print("\nthe database is still running:")
+            print("  export DATABASE_URL=\"\(url)\"")
+            if let ephemeralRootKeyFile { print("  export KEK_ROOT_KEYS_FILE=\(ephemeralRootKeyFile)") }
+            print("  then try: kek keys list; kek status; kek rotate --plan; kek audit list; kek worker")
+            if let cluster { print("stop it with: pg_ctl -D \(cluster.directory)/data stop && rm -rf \(cluster.directory)") }
+            return
+        }
+        if let ephemeralRootKeyFile { try? FileManager.default.removeItem(atPath: ephemeralRootKeyFile) }
+        cluster?.stop()
+    }
+}
