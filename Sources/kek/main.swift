@@ -9,6 +9,4 @@ let kek = Command(
     ]
 )
 
-// Results on stdout appear in order with progress on stderr, also through a pipe.
-setvbuf(stdout, nil, _IOLBF, 0)
 exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))
