@@ -30,6 +30,11 @@ struct ReencryptHandler: JobHandler {
         var replaced: Int64 = 0
         var values: Int64 = 0
         var failures: [RewrapFailure] = []
+
+        /// Spelled for `JobJSON`'s snake_case round trip (see `RewrapPart.CodingKeys`).
+        enum CodingKeys: String, CodingKey {
+            case keks, upTo, index, afterID = "afterId", replaced, values, failures
+        }
     }
 
     func run(_ context: JobContext) throws -> JobOutcome {

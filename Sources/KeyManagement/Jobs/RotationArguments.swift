@@ -31,6 +31,11 @@ struct RewrapPartCheckpoint: Codable, Sendable {
     var afterID: Int64
     var rewrapped: Int64
     var failures: [RewrapFailure]
+
+    /// Spelled for `JobJSON`'s snake_case round trip (see `RewrapPart.CodingKeys`).
+    enum CodingKeys: String, CodingKey {
+        case afterID = "afterId", rewrapped, failures
+    }
 }
 
 /// What a finished `rewrap_part` reports to its parent.

@@ -5,6 +5,11 @@ import PostgresClient
 public struct RewrapFailure: Codable, Sendable, Equatable {
     public var dekID: Int64
     public var reason: String
+
+    /// Spelled for `JobJSON`'s snake_case round trip (see `RewrapPart.CodingKeys`).
+    enum CodingKeys: String, CodingKey {
+        case dekID = "dekId", reason
+    }
 }
 
 /// What one batch did.

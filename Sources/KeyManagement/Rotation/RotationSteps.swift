@@ -9,6 +9,12 @@ public struct RewrapPart: Codable, Sendable, Equatable {
     /// Ids in `(afterID, upToID]`.
     public var afterID: Int64
     public var upToID: Int64
+
+    /// `JobJSON` writes `fromKEK` as `from_kek` but reads `from_kek` back as `fromKek`, so
+    /// names with an acronym need a key spelled the way the round trip produces it.
+    enum CodingKeys: String, CodingKey {
+        case fromKEK = "fromKek", toKEK = "toKek", afterID = "afterId", upToID = "upToId"
+    }
 }
 
 /// What the start of a rotation decided, kept in the rotation job's checkpoint.
@@ -16,6 +22,11 @@ public struct RotationStart: Codable, Sendable {
     public var newKEK: Int32
     public var oldKEKs: [Int32]
     public var total: Int64
+
+    /// Spelled for `JobJSON`'s snake_case round trip (see `RewrapPart.CodingKeys`).
+    enum CodingKeys: String, CodingKey {
+        case newKEK = "newKek", oldKEKs = "oldKeks", total
+    }
 }
 
 /// The database steps of a KEK rotation; each runs inside the caller's batch transaction.
