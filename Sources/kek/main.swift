@@ -3,7 +3,7 @@ import Foundation
 let kek = Command(
     name: "kek",
     abstract: "Keeps a PostgreSQL secrets store safe over time: KEK rotation, re-encryption, env import, audit.",
-    subcommands: [.demo, .migrate, .keys, .rotate, .reencrypt, .rotateRoot, .verify, .audit, .jobs, .worker, .status, .serve, .keygen, .version]
+    subcommands: [.demo, .migrate, .keys, .rotate, .reencrypt, .rotateRoot, .verify, .audit, .jobs, .worker, .status, .serve, .keygen, .version, .seedSynthetic]
 )
 
 exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))
