@@ -32,10 +32,11 @@ let package = Package(
         .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
         .target(name: "JobQueue", dependencies: ["PostgresClient"]),
         .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue"]),
+        .target(name: "StatusAPI", dependencies: ["HTTPServer", "JobQueue", "KeyManagement", "PostgresClient"]),
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres"],
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres", "StatusAPI"],
             exclude: ["Bench/peer_rewrap.py"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
@@ -45,6 +46,7 @@ let package = Package(
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),
+        .testTarget(name: "StatusAPITests", dependencies: ["StatusAPI", "TestSupport", "KeyManagement"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["kek", "TestSupport", "KeyManagement", "EnvelopeCrypto", "PostgresClient"],

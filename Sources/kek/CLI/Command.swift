@@ -9,6 +9,8 @@ struct Command: Sendable {
     var options: [Option] = []
     var arguments: [Argument] = []
     var subcommands: [Command] = []
+    /// Left out of the parent's help (tools for benchmarks and load tests, not for operators).
+    var hidden = false
     var run: (@Sendable (ParsedArguments) throws -> Void)?
 
     /// A named option (`--name VALUE`, `--name=VALUE`) or a flag (`--name`).

@@ -49,10 +49,11 @@ enum HelpText {
         for argument in command.arguments { usage += argument.optional ? " [<\(argument.name)>]" : " <\(argument.name)>" }
         lines += [usage, "", command.abstract]
         if !command.discussion.isEmpty { lines += ["", command.discussion] }
-        if !command.subcommands.isEmpty {
+        let listed = command.subcommands.filter { !$0.hidden }
+        if !listed.isEmpty {
             lines += ["", "commands:"]
-            let width = command.subcommands.map(\.name.count).max() ?? 0
-            lines += command.subcommands.map { "  \($0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\($0.abstract)" }
+            let width = listed.map(\.name.count).max() ?? 0
+            lines += listed.map { "  \($0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\($0.abstract)" }
         }
         if !command.arguments.isEmpty {
             lines += ["", "arguments:"]

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import StatusAPI
 
 extension Command {
     static let worker = Command(
@@ -25,6 +26,8 @@ extension Command {
             .value("schedule-interval", "DURATION", "How often schedules are evaluated.", default: "60s"),
             .value("retention", "DURATION", "Delete finished jobs older than this.", default: "14d"),
             .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", default: "15s"),
+            .value("status-listen", "HOST:PORT", "Also serve the status endpoints of 'kek serve' here (port 0: any free port)."),
+            .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN."),
         ],
         run: { arguments in
             var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
@@ -47,15 +50,13 @@ extension Command {
                 throw UsageError("kek worker: --log-format must be plain or json")
             }
             if !arguments.flag("no-schedules") {
-                let explicit = arguments.string("schedule-dir")
-                let folder = explicit ?? "jobs"
-                var isDirectory: ObjCBool = false
-                if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue {
-                    configuration.schedules = try JobSchedule.load(directory: folder)
-                } else if explicit != nil {
-                    throw CommandFailure("schedule folder '\(folder)' does not exist")
-                }
+                configuration.schedules = try ScheduleFolder.load(arguments)
                 configuration.scheduler = JobScheduler(conditions: JobKinds.conditions)
+            }
+            let status = try arguments.string("status-listen").map {
+                try StatusListen.configuration(listen: $0, option: "kek worker: --status-listen",
+                                               requireToken: arguments.flag("status-require-token"),
+                                               schedules: configuration.schedules, actor: configuration.workerID)
             }
 
             // Refuse to start on a database without the jobs schema, with a clear hint.
@@ -67,6 +68,9 @@ extension Command {
             ShutdownSignal.install()
             let log = JobLogWriter(format: format)
             let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: log)
+            // Its own connections and threads: the status side never touches the job loops' connections.
+            let statusServer = try status.map(StatusListen.start)
+            defer { statusServer?.stop() }
             worker.start()
             while !ShutdownSignal.requested { Thread.sleep(forTimeInterval: 0.05) }
             log.record(JobEvent(event: "worker_stopping", workerID: configuration.workerID,

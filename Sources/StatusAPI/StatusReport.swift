@@ -1,0 +1,156 @@
+import Foundation
+
+/// The document of `GET /status`, `GET /api/v1/kek/status` and `kek status --json`.
+///
+/// One type for the HTTP endpoint and the CLI so the two can never disagree. Only ids,
+/// states, dates, counts and rates: nothing here is key material or a secret value (job
+/// arguments and checkpoints are deliberately left out). JSON keys are snake_case
+/// (`StatusJSON`), dates ISO 8601 in UTC, and absent values are `null`, never missing.
+public struct StatusReport: Codable, Sendable {
+    /// When the database was read; a served report can be up to one refresh interval old.
+    public var generatedAt: Date
+    /// The migration version the database is at.
+    public var schemaVersion: Int
+    /// The version this program ships (`null` when the process does not know its migrations).
+    @Nullable public var expectedSchemaVersion: Int?
+    /// GCM seals allowed under one KEK before it must be rotated (`KEKPolicy.wrapLimit`).
+    public var wrapLimit: Int64
+    /// Every KEK, newest first.
+    public var keks: [KEKStatus]
+    /// Top-level jobs: every active one, then the most recent finished ones. A rotation's
+    /// parts are summed into it rather than listed.
+    public var jobs: [JobStatus]
+    public var queue: QueueStatus
+    /// Workers that have reported, most recent heartbeat first.
+    public var workers: [WorkerStatus]
+    public var rotation: RotationStatus
+
+    public init(generatedAt: Date, schemaVersion: Int, expectedSchemaVersion: Int?, wrapLimit: Int64, keks: [KEKStatus],
+                jobs: [JobStatus], queue: QueueStatus, workers: [WorkerStatus], rotation: RotationStatus) {
+        self.generatedAt = generatedAt
+        self.schemaVersion = schemaVersion
+        self.expectedSchemaVersion = expectedSchemaVersion
+        self.wrapLimit = wrapLimit
+        self.keks = keks
+        self.jobs = jobs
+        self.queue = queue
+        self.workers = workers
+        self.rotation = rotation
+    }
+}
+
+/// One KEK of the inventory: lifecycle dates, how many DEKs it wraps and how close it is
+/// to the GCM seal limit (NIST SP 800-38D 8.3).
+public struct KEKStatus: Codable, Sendable {
+    public var id: Int32
+    public var state: String
+    /// Which root key wraps it (an id, not a key).
+    public var rootKeyId: String
+    public var createdAt: Date
+    @Nullable public var activatedAt: Date?
+    @Nullable public var retiredAt: Date?
+    @Nullable public var destroyAfter: Date?
+    @Nullable public var destroyedAt: Date?
+    /// DEKs wrapped under this KEK now.
+    public var dekCount: Int64
+    /// GCM seals made under this KEK so far, counted against `wrapLimit`.
+    public var wrapCount: Int64
+    public var wrapLimit: Int64
+    /// Seals left before the limit (negative when over it).
+    public var wrapHeadroom: Int64
+}
+
+/// One job with its progress. For a job with parts (a rotation) `done` and the rate are the
+/// parts' progress summed, and `parts` says where they are.
+public struct JobStatus: Codable, Sendable {
+    public var id: Int64
+    public var kind: String
+    public var state: String
+    /// `paused` or `cancelled` when an operator asked a running job to stop at its next batch.
+    @Nullable public var desiredState: String?
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var done: Int64
+    @Nullable public var total: Int64?
+    /// `done / total`, in [0, 1]; null without a total.
+    @Nullable public var progressRatio: Double?
+    /// Rows per second: over the last minute while active (the stored moving average until a
+    /// minute of samples exists); for a finished job, its average over the run.
+    @Nullable public var rowsPerSecond: Double?
+    /// Seconds left at `rowsPerSecond`; null when finished, without a total, or not moving.
+    @Nullable public var etaSeconds: Double?
+    @Nullable public var lastError: String?
+    @Nullable public var leaseOwner: String?
+    @Nullable public var leaseExpiresAt: Date?
+    public var createdAt: Date
+    @Nullable public var startedAt: Date?
+    @Nullable public var finishedAt: Date?
+    /// The job's child jobs (a rotation's rewrap parts); null when it has none.
+    @Nullable public var parts: PartsStatus?
+}
+
+/// How many of a job's parts are in each state, and their progress summed.
+public struct PartsStatus: Codable, Sendable {
+    public var count: Int
+    public var done: Int64
+    public var queued: Int
+    public var running: Int
+    public var paused: Int
+    public var completed: Int
+    public var failed: Int
+    public var cancelled: Int
+}
+
+/// Queue depth for alerting.
+public struct QueueStatus: Codable, Sendable {
+    /// Jobs per kind and state, parts included. Finished jobs count until they are pruned
+    /// (the worker's `--retention`), so the `failed` cells are failures within that period.
+    /// (An array rather than an object keyed by kind: key conversion would rewrite kind names.)
+    public var counts: [JobCount]
+    /// Age of the oldest job that could run now but is not claimed; null when none waits.
+    @Nullable public var oldestQueuedAgeSeconds: Double?
+}
+
+/// One (kind, state) cell of the queue.
+public struct JobCount: Codable, Sendable, Equatable {
+    public var kind: String
+    public var state: String
+    public var count: Int
+}
+
+/// A worker process as its heartbeat row shows it.
+public struct WorkerStatus: Codable, Sendable {
+    public var id: String
+    public var host: String
+    public var pid: Int
+    public var concurrency: Int
+    public var startedAt: Date
+    public var lastHeartbeatAt: Date
+    @Nullable public var stoppedAt: Date?
+    public var heartbeatAgeSeconds: Double
+    /// Not stopped, and a heartbeat within `WorkerStatus.aliveWithin` seconds.
+    public var alive: Bool
+
+    /// Workers refresh their row at least every 10 s; three missed beats mean gone.
+    public static let aliveWithin: Double = 30
+}
+
+/// When the last rotation finished and when the next is due.
+public struct RotationStatus: Codable, Sendable {
+    @Nullable public var activeKekId: Int32?
+    /// Seconds since the active KEK was activated (its age against the cryptoperiod).
+    @Nullable public var activeKekAgeSeconds: Double?
+    /// The latest of the audit log's `rotation.finished` and the completed rotation jobs.
+    @Nullable public var lastFinishedAt: Date?
+    @Nullable public var lastJobId: Int64?
+    @Nullable public var lastRowsPerSecond: Double?
+    /// DEKs rewrapped by every rotation on record (audit log), plus the running one's progress.
+    public var rowsRewrappedTotal: Int64
+    /// When the schedules this process loaded make the next rotation due; null when unknown
+    /// (no rotation schedule loaded, or a condition this report cannot predict).
+    @Nullable public var nextDueAt: Date?
+    /// The schedule that gives `nextDueAt`.
+    @Nullable public var nextSchedule: String?
+    /// How `nextDueAt` was worked out, or why it is unknown.
+    public var nextBasis: String
+}
