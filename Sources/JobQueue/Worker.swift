@@ -81,10 +81,15 @@ public final class JobWorker: Sendable {
         }
     }
 
-    /// Sleeps until a notification, the poll interval, or a stop, in short slices so that a
-    /// stop is noticed within a quarter second.
+    /// Sleeps until a notification, the next queued job's due time (a snoozed parent, a
+    /// retry's backoff), the poll interval, or a stop, in short slices so that a stop is
+    /// noticed within a quarter second.
     private func waitForWork(_ connection: PostgresConnection) throws {
-        let deadline = Date().addingTimeInterval(configuration.pollInterval)
+        let nextDue: Double? = try connection.query(
+            "SELECT extract(epoch FROM min(run_at) - now())::float8 FROM jobs WHERE state = 'queued'")[0].decode(0)
+        // A job already due that this loop could not claim (another kind, locked) must not make it spin.
+        let untilDue = nextDue.flatMap { $0 > 0 ? $0 : nil } ?? configuration.pollInterval
+        let deadline = Date().addingTimeInterval(min(configuration.pollInterval, untilDue))
         while !stop.isRequested {
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return }
