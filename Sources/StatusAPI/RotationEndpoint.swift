@@ -15,12 +15,6 @@ enum RotationEndpoint {
         var created: Bool
     }
 
-    /// The job `kek rotate` enqueues, for the given arguments.
-    static func request(_ arguments: RotationArguments) throws -> JobRequest {
-        JobRequest(kind: KeyJobKinds.rotation, argumentsJSON: try JobJSON.encode(arguments), maxAttempts: 10,
-                   uniqueKey: KeyJobKinds.rotationUniqueKey)
-    }
-
     /// An empty body means the defaults; otherwise a JSON object with any of `batch_size`,
     /// `parts` (positive integers) and `max_rate` (rows per second).
     static func handle(_ request: HTTPRequest, database: SharedConnection) -> HTTPResponse {
@@ -31,7 +25,7 @@ enum RotationEndpoint {
             return ErrorBody.response(.badRequest, "\(error)")
         }
         do {
-            let job = try database.with { try JobQueue(connection: $0).enqueue(try Self.request(arguments)) }
+            let job = try database.with { try JobQueue(connection: $0).enqueue(try KeyJobKinds.rotationRequest(arguments)) }
             return .json(bytes: try StatusJSON.encode(Reply(jobId: job.id, created: job.inserted)), status: .accepted)
         } catch {
             return ErrorBody.response(.serviceUnavailable, "could not enqueue the rotation: \(error)")

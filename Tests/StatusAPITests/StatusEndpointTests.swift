@@ -48,7 +48,7 @@ final class StatusServerTests: XCTestCase {
             try AuditLog.append(fixture.connection, actor: "test", action: .rotationFinished, target: "kek:1",
                                 details: ["job_id": .int(1), "rewrapped": .int(20)])
         }
-        try JobQueue(connection: fixture.connection).enqueue(RotationEndpoint.request(RotationArguments()))
+        try JobQueue(connection: fixture.connection).enqueue(KeyJobKinds.rotationRequest(RotationArguments()))
         let (server, base) = try StatusFixture.start(try fixture.configuration())
         defer { server.stop() }
         let metrics = try Curl.request(base + "/metrics")

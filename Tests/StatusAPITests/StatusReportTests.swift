@@ -11,7 +11,7 @@ final class StatusReportTests: XCTestCase {
     func testInventoryJobsAndWorkersMatchTheDatabase() throws {
         let fixture = try StatusFixture()
         try fixture.seed(300)
-        let job = try JobQueue(connection: fixture.connection).enqueue(RotationEndpoint.request(RotationArguments(batchSize: 100)))
+        let job = try JobQueue(connection: fixture.connection).enqueue(KeyJobKinds.rotationRequest(RotationArguments(batchSize: 100)))
         try fixture.connection.execute("""
             INSERT INTO workers (id, host, pid, concurrency, last_heartbeat_at) VALUES
                 ('w-alive', 'h', 1, 2, now()), ('w-gone', 'h', 2, 1, now() - interval '5 minutes')
@@ -47,7 +47,7 @@ final class StatusReportTests: XCTestCase {
     func testRotationPartsAreSummedWithRateAndETA() throws {
         let fixture = try StatusFixture()
         let queue = JobQueue(connection: fixture.connection)
-        let parent = try queue.enqueue(RotationEndpoint.request(RotationArguments()))
+        let parent = try queue.enqueue(KeyJobKinds.rotationRequest(RotationArguments()))
         try fixture.connection.execute("UPDATE jobs SET progress_total = 10000 WHERE id = $1", [parent.id])
         var parts: [Int64] = []
         for index in 0..<3 {

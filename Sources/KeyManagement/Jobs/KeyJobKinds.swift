@@ -10,6 +10,13 @@ public enum KeyJobKinds {
         registry.register(ImportEnvHandler.kind, ImportEnvHandler())
     }
 
+    /// The one way to ask for a rotation (`kek rotate`, the HTTP endpoint, the demo, the
+    /// benchmark): its unique key keeps a single rotation queued or running at a time.
+    public static func rotationRequest(_ arguments: RotationArguments = RotationArguments()) throws -> JobRequest {
+        JobRequest(kind: RotateKEKHandler.kind, argumentsJSON: try JobJSON.encode(arguments), maxAttempts: 10,
+                   uniqueKey: RotateKEKHandler.uniqueKey)
+    }
+
     public static let rotation = RotateKEKHandler.kind
     public static let rotationUniqueKey = RotateKEKHandler.uniqueKey
     public static let reencryption = ReencryptHandler.kind

@@ -131,9 +131,7 @@ struct RewrapBenchmark {
             _ = worker.waitUntilStopped(timeout: 30)
         }
         let started = Date()
-        let job = try JobQueue(connection: connection).enqueue(JobRequest(
-            kind: KeyJobKinds.rotation, argumentsJSON: try JobJSON.encode(RotationArguments(batchSize: batchSize)),
-            maxAttempts: 3, uniqueKey: KeyJobKinds.rotationUniqueKey))
+        let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(RotationArguments(batchSize: batchSize)))
         try JobWaiter.wait(connection, jobID: job.id, label: name, interval: 0.2, expectWorkers: false)
         return BenchLine(name: name, rows: rows, seconds: Date().timeIntervalSince(started))
     }

@@ -65,9 +65,7 @@ struct DemoStory {
             _ = worker.waitUntilStopped(timeout: 10)
         }
         step("2 worker loops started")
-        let job = try JobQueue(connection: connection).enqueue(JobRequest(
-            kind: KeyJobKinds.rotation, argumentsJSON: try JobJSON.encode(RotationArguments()), maxAttempts: 10,
-            uniqueKey: KeyJobKinds.rotationUniqueKey))
+        let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest())
         step("rotation enqueued as job \(job.id); watching it:")
         try JobWaiter.wait(connection, jobID: job.id, label: "rotation", interval: 0.5, expectWorkers: false)
 

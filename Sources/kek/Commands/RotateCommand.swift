@@ -33,9 +33,7 @@ extension Command {
                 throw UsageError("kek rotate: --batch-size and --parts must be positive")
             }
             _ = try RootKeys.fromEnvironment()
-            let job = try JobQueue(connection: connection).enqueue(JobRequest(
-                kind: KeyJobKinds.rotation, argumentsJSON: try JobJSON.encode(rotationArguments),
-                maxAttempts: 10, uniqueKey: KeyJobKinds.rotationUniqueKey))
+            let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(rotationArguments))
             print(job.inserted ? "rotation enqueued as job \(job.id)" : "a rotation is already queued or running: job \(job.id)")
             if arguments.flag("wait") { try JobWaiter.wait(connection, jobID: job.id, label: "rotation") }
         }
