@@ -40,19 +40,20 @@ public final class JobContext {
     public var stopRequested: Bool { stopReason != nil }
 
     /// The job's arguments decoded as `T`; malformed arguments fail the job at once
-    /// (retrying cannot fix them).
-    public func decodeArguments<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+    /// (retrying cannot fix them). A handler family with its own JSON conventions (key
+    /// strategies) passes its decoder.
+    public func decodeArguments<T: Decodable>(_ type: T.Type = T.self, decoder: JSONDecoder = JSONDecoder()) throws -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(job.argumentsJSON.utf8))
+            return try decoder.decode(T.self, from: Data(job.argumentsJSON.utf8))
         } catch {
             throw PermanentJobError("job \(job.id) (\(job.kind)): arguments do not match what the handler expects: \(error)")
         }
     }
 
     /// The last committed checkpoint decoded as `T`, or nil when the job has none yet.
-    public func decodeCheckpoint<T: Decodable>(_ type: T.Type = T.self) throws -> T? {
+    public func decodeCheckpoint<T: Decodable>(_ type: T.Type = T.self, decoder: JSONDecoder = JSONDecoder()) throws -> T? {
         guard let text = job.checkpointJSON else { return nil }
-        return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        return try decoder.decode(T.self, from: Data(text.utf8))
     }
 
     /// Runs `work` and records the checkpoint after it in one short transaction.

@@ -8,12 +8,7 @@ struct ImportEnvHandler: JobHandler {
     static let kind = "import_env"
 
     func run(_ context: JobContext) throws -> JobOutcome {
-        let request: EnvImportRequest
-        do {
-            request = try JSONDecoder().decode(EnvImportRequest.self, from: Data(context.job.argumentsJSON.utf8))
-        } catch {
-            throw PermanentJobError("job \(context.job.id) (import_env): arguments are not valid: \(error)")
-        }
+        let request = try context.decodeArguments(EnvImportRequest.self)
         let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
         do {
             let report = try EnvImport.run(connection: context.connection, keks: keks, request: request, actor: context.workerID)

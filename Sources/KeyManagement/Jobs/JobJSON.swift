@@ -12,9 +12,14 @@ public enum JobJSON {
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try decoder.decode(type, from: Data(text.utf8))
+    }
+
+    /// The decoder of this convention, for `JobContext.decodeArguments` and `decodeCheckpoint`.
+    public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(type, from: Data(text.utf8))
+        return decoder
     }
 }

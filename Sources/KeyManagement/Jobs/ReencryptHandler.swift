@@ -33,9 +33,9 @@ struct ReencryptHandler: JobHandler {
     }
 
     func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try JobArguments.decode(ReencryptArguments.self, context)
+        let arguments = try context.decodeArguments(ReencryptArguments.self, decoder: JobJSON.decoder)
         let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
-        var checkpoint = try context.job.checkpointJSON.map { try JobJSON.decode(Checkpoint.self, from: $0) }
+        var checkpoint = try context.decodeCheckpoint(Checkpoint.self, decoder: JobJSON.decoder)
             ?? (try begin(context, arguments))
         while checkpoint.index < checkpoint.keks.count {
             let current = checkpoint

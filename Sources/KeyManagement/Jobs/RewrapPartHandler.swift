@@ -12,8 +12,8 @@ struct RewrapPartHandler: JobHandler {
     static let kind = "rewrap_part"
 
     func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try JobArguments.decode(RewrapPartArguments.self, context)
-        var checkpoint = try context.job.checkpointJSON.map { try JobJSON.decode(RewrapPartCheckpoint.self, from: $0) }
+        let arguments = try context.decodeArguments(RewrapPartArguments.self, decoder: JobJSON.decoder)
+        var checkpoint = try context.decodeCheckpoint(RewrapPartCheckpoint.self, decoder: JobJSON.decoder)
             ?? RewrapPartCheckpoint(afterId: arguments.part.afterId, rewrapped: 0, failures: [])
         let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
         let old = try keks.cipher(arguments.part.fromKek)
@@ -55,16 +55,5 @@ struct Throttle {
         let expected = Double(done - startCount) / (maxRate / Double(running))
         let elapsed = Date().timeIntervalSince(started)
         if expected > elapsed { context.sleep(expected - elapsed) }
-    }
-}
-
-/// Decoding job arguments with the project's JSON conventions; bad arguments fail at once.
-enum JobArguments {
-    static func decode<T: Decodable>(_ type: T.Type, _ context: JobContext) throws -> T {
-        do {
-            return try JobJSON.decode(type, from: context.job.argumentsJSON)
-        } catch {
-            throw PermanentJobError("job \(context.job.id) (\(context.job.kind)): arguments are not valid: \(error)")
-        }
     }
 }

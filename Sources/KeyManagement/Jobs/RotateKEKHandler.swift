@@ -12,9 +12,9 @@ struct RotateKEKHandler: JobHandler {
     static let uniqueKey = "rotate_kek"
 
     func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try JobArguments.decode(RotationArguments.self, context)
+        let arguments = try context.decodeArguments(RotationArguments.self, decoder: JobJSON.decoder)
         let rootKeys = try RootKeys.fromEnvironment()
-        guard var checkpoint = try context.job.checkpointJSON.map({ try JobJSON.decode(RotationCheckpoint.self, from: $0) }) else {
+        guard var checkpoint = try context.decodeCheckpoint(RotationCheckpoint.self, decoder: JobJSON.decoder) else {
             try begin(context, arguments, rootKeys)
             return .snooze(seconds: 0.5)
         }

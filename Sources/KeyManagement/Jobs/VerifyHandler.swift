@@ -9,7 +9,7 @@ struct VerifyHandler: JobHandler {
     }
 
     func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try JobArguments.decode(Arguments.self, context)
+        let arguments = try context.decodeArguments(Arguments.self, decoder: JobJSON.decoder)
         var verifier = Verifier(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
         verifier.progress = { _ in try? context.renewLease() }
         let report = try verifier.run(openValues: arguments.values ?? false, actor: context.workerID)
