@@ -28,6 +28,8 @@ extension Command {
             .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", default: "15s"),
             .value("status-listen", "HOST:PORT", "Also serve the status endpoints of 'kek serve' here (port 0: any free port)."),
             .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN."),
+            .flag("status-public-reads", "With --status-listen on a non-loopback address: reads need no token."),
+            .value("status-allow-host", "NAMES", "With --status-listen: extra Host: names answered (or KEK_STATUS_ALLOWED_HOSTS)."),
         ],
         run: { arguments in
             var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
@@ -56,6 +58,8 @@ extension Command {
             let status = try arguments.string("status-listen").map {
                 try StatusListen.configuration(listen: $0, option: "kek worker: --status-listen",
                                                requireToken: arguments.flag("status-require-token"),
+                                               publicReads: arguments.flag("status-public-reads"),
+                                               allowHosts: arguments.string("status-allow-host"),
                                                schedules: configuration.schedules, actor: configuration.workerID)
             }
 
