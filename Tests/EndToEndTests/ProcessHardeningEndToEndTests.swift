@@ -77,3 +77,26 @@ final class ProcessHardeningEndToEndTests: XCTestCase {
         }
     }
 }
+
+extension ProcessHardeningEndToEndTests {
+    /// Where RLIMIT_MEMLOCK is too small to lock key memory, kek goes on with one warning.
+    /// (Root has CAP_IPC_LOCK and ignores the limit, so a root test drops to the postgres user.)
+    func testTooSmallMemlockLimitGivesOneWarningAndGoesOn() throws {
+        let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent",
+                            extra: ["KEK_ROOT_KEYS": SecretsHarness.rootKeyLine + ",r2:" + Data(repeating: 7, count: 32).base64EncodedString()])
+        let drop = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        process.arguments = ["--memlock=0:0"] + drop + [KekBinary.path, "secrets", "list", "--project", UUID().uuidString]
+        process.environment = kek.environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(text.components(separatedBy: "cannot mlock key memory").count - 1, 1, text)
+        XCTAssertTrue(text.contains("RLIMIT_MEMLOCK is 0 bytes"), text)
+        XCTAssertTrue(text.contains("could not connect"), "it went on to the database: \(text)")
+    }
+}
