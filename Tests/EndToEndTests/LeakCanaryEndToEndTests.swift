@@ -85,6 +85,10 @@ final class LeakCanaryEndToEndTests: XCTestCase {
         XCTAssertNotEqual(try h.run(["secrets", "put", "--project", h.project, "BIG"],
                                     stdin: String(repeating: value, count: 3000)).status, 0)
 
+        // The value typed where a name goes, for get and rm.
+        XCTAssertNotEqual(try h.run(["secrets", "get", "--project", h.project, value]).status, 0)
+        XCTAssertNotEqual(try h.run(["secrets", "rm", "--project", h.project, value]).status, 0)
+
         // Keyring loading: the canary key in every malformed shape.
         for keys in ["root-a:\(rootKey)x", "\(rootKey)", "root-a:\(rootKey),root-a:\(rootKey)", "\(rootKey):\(rootKey)",
                      "root-a:\(rootKey.dropLast(4))", "root-a:\(rootKey)=="] {

@@ -13,7 +13,9 @@ import Glibc
 enum SecretFile {
     /// A new 0700 directory under the system temp directory.
     static func privateDirectory(prefix: String) throws -> String {
-        var template = Array((NSTemporaryDirectory() + "/\(prefix)-XXXXXX").utf8CString)
+        var folder = NSTemporaryDirectory()
+        while folder.count > 1 && folder.hasSuffix("/") { folder.removeLast() }
+        var template = Array((folder + "/\(prefix)-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw CommandFailure("cannot create a private directory in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
         }
