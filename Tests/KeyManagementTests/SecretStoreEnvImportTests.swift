@@ -3,7 +3,7 @@ import KeyManagement
 import PostgresClient
 import XCTest
 
-/// `EnvImport.run`, the library core of `kek import-env` and the `import_env` job kind.
+/// `EnvImport.run`, the library core of `kek import-env` (the `import_env` job kind is retired).
 extension SecretStoreTests {
     private func run(_ f: KeyFixture, _ keks: KEKCiphers, _ request: EnvImportRequest, env: [String: String] = [:]) throws -> EnvImportReport {
         try EnvImport.run(connection: f.connection, keks: keks, request: request, actor: "tester", environment: env)
