@@ -50,7 +50,7 @@ extension Command {
         run: { arguments in
             let session = try KeySession.open()
             let id = try kekID(arguments)
-            try session.store.activate(id)
+            try session.store.activate(id, rootKeys: session.rootKeys)
             print("KEK \(id) is active")
         }
     )
@@ -160,10 +160,13 @@ struct KeySession {
     let keks: KEKCiphers
     let actor = Actor.current
 
+    /// Loads the keyring and connects; refuses a keyring in which a recorded root key id
+    /// holds another key, before anything is read or written.
     static func open() throws -> KeySession {
         let rootKeys = try RootKeys.fromEnvironment()
         if let warning = rootKeys.warning { Terminal.error("warning: \(warning)") }
         let connection = try Database.connect()
+        try RootKeyIdentities.verify(connection, rootKeys)
         return KeySession(connection: connection, rootKeys: rootKeys, keks: KEKCiphers(connection: connection, rootKeys: rootKeys))
     }
 
