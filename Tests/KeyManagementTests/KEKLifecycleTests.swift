@@ -56,7 +56,7 @@ final class KEKLifecycleTests: XCTestCase {
         _ = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         _ = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         let good = try AuditLog.verify(f.connection)
-        XCTAssertEqual(good.rows, 5)
+        XCTAssertEqual(good.rows, 6)  // root_key.recorded, then generated + activated, generated + decrypt_only + activated
         XCTAssertNil(good.firstBrokenRow)
         XCTAssertNotNil(good.headHash)
         XCTAssertThrowsError(try f.connection.execute("UPDATE audit_log SET actor = 'mallory'"))

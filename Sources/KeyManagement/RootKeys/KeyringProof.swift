@@ -24,9 +24,10 @@ public struct UnopenableKEK: Equatable, Sendable, CustomStringConvertible {
 public enum KeyringProof {
     /// The KEKs in use (and those of `included`) that `rootKeys` cannot open (empty: proven). Checks recorded identities
     /// first, so the same id with another key is named as such. Root key ids that opened a KEK
-    /// and had no recorded check value are recorded (databases from before `root_keys`).
+    /// and had no recorded check value are recorded (databases from before `root_keys`) when
+    /// `actor` is given; reports (`kek status`) pass nil and write nothing.
     public static func unopenable(
-        _ connection: PostgresConnection, _ rootKeys: RootKeys, including included: Set<Int32> = [], actor: String
+        _ connection: PostgresConnection, _ rootKeys: RootKeys, including included: Set<Int32> = [], actor: String?
     ) throws -> [UnopenableKEK] {
         try RootKeyIdentities.verify(connection, rootKeys)
         var failures: [UnopenableKEK] = []
@@ -50,7 +51,7 @@ public enum KeyringProof {
                 failures.append(UnopenableKEK(kekID: id, state: state, rootKeyID: root, rootKeyMissing: false))
             }
         }
-        if failures.isEmpty {
+        if failures.isEmpty, let actor {
             let recorded = try RootKeyIdentities.recordedIDs(connection)
             for root in opened.subtracting(recorded).sorted() {
                 try RootKeyIdentities.record(connection, rootKeys, id: root, actor: actor)

@@ -33,13 +33,14 @@ extension Command {
             let keks = try store.list()
             if arguments.flag("json") {
                 try JSONOutput.print(keks.map(KEKListing.init))
-                return
+            } else {
+                print(TextTable.render(
+                    ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS"],
+                    keks.map { [String($0.id), $0.state.rawValue, $0.rootKeyID, Formatting.time($0.createdAt),
+                                Formatting.time($0.activatedAt), Formatting.time($0.retiredAt),
+                                Formatting.count($0.dekCount), Formatting.count($0.wrapCount)] }))
             }
-            print(TextTable.render(
-                ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS"],
-                keks.map { [String($0.id), $0.state.rawValue, $0.rootKeyID, Formatting.time($0.createdAt),
-                            Formatting.time($0.activatedAt), Formatting.time($0.retiredAt),
-                            Formatting.count($0.dekCount), Formatting.count($0.wrapCount)] }))
+            try KEKHealthOutput.report(store.connection, json: arguments.flag("json"))
         }
     )
 
