@@ -48,7 +48,7 @@ final class RootKeyIdentityTests: XCTestCase {
 
     func testKeyringLackingTheActiveRootIsRefusedNamingIt() throws {
         let f = try KeyFixture()
-        try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        let active = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         let pending = try f.store.generate(rootKeys: f.rootKeys)
         let stranger = try keys(Self.strangerLine)
         let before = try snapshot(f)
@@ -60,6 +60,10 @@ final class RootKeyIdentityTests: XCTestCase {
         }
         XCTAssertThrowsError(try f.store.activate(pending, rootKeys: stranger))
         XCTAssertThrowsError(try RootRotation.run(f.connection, rootKeys: stranger, actor: "test"))
+        // With the active KEK marked compromised nothing is left in use; the stranger still may not plant one.
+        XCTAssertThrowsError(try f.store.markCompromised(active, rootKeys: stranger)) {
+            XCTAssertEqual($0 as? KeyManagementError, .rootKeyUnknown(id: "r9", known: ["r1"]))
+        }
         XCTAssertEqual(try snapshot(f), before)
         let reason = try XCTUnwrap(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": Self.strangerLine]))
         XCTAssertTrue(reason.contains("r1"), reason)
@@ -67,6 +71,18 @@ final class RootKeyIdentityTests: XCTestCase {
         XCTAssertNil(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": KeyFixture.rootKeyLine]))
         XCTAssertFalse(try KEKHealth.findings(f.connection, rootKeys: stranger).isEmpty)
         XCTAssertEqual(try KEKHealth.findings(f.connection, rootKeys: f.rootKeys), [])
+    }
+
+    func testNewRootKeyComesInBesideAKnownOneThroughRootRotation() throws {
+        let f = try KeyFixture()
+        try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        let both = try keys("r2:" + Data(repeating: 5, count: 32).base64EncodedString() + "," + KeyFixture.rootKeyLine)
+        let outcome = try RootRotation.run(f.connection, rootKeys: both, actor: "test")
+        XCTAssertEqual(outcome.rewrapped.count, 1)
+        XCTAssertEqual(try f.count("SELECT count(*) FROM root_keys"), 2)
+        let onlyNew = try keys("r2:" + Data(repeating: 5, count: 32).base64EncodedString())
+        try f.store.generate(rootKeys: onlyNew, activate: true)
+        XCTAssertEqual(try f.count("SELECT count(*) FROM keks WHERE root_key_id = 'r2'"), 2)
     }
 
     func testKEKsFromBeforeTheTableAreRecordedOnceAKeyringOpensThem() throws {

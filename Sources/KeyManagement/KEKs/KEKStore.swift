@@ -27,7 +27,7 @@ public struct KEKStore {
     /// `generate` for callers that already hold a transaction. Refused, before anything is
     /// written, unless this keyring opens every KEK in use (`KeyringProof`).
     func generateLocked(rootKeys: RootKeys, activate: Bool) throws -> Int32 {
-        try KeyringProof.require(connection, rootKeys, actor: actor)
+        try KeyringProof.requireForNewKEK(connection, rootKeys, actor: actor)
         let root = try rootKeys.activeCipher()
         try RootKeyIdentities.record(connection, rootKeys, id: root.rootKeyID, actor: actor)
         let id: Int32 = try connection.query("SELECT nextval(pg_get_serial_sequence('keks', 'id'))::int4")[0].decode(0)
@@ -146,9 +146,12 @@ public struct KEKStore {
     /// Marks a KEK compromised: it no longer counts as trustworthy, and its DEKs' values
     /// must be re-encrypted (`kek reencrypt --kek ID`). When it was the active KEK, a new
     /// one is generated and activated in the same transaction so writers can go on.
+    /// Refused unless `rootKeys` opens every other KEK in use (and, for the replacement, passes
+    /// `KeyringProof.requireForNewKEK`).
     public func markCompromised(_ id: Int32, rootKeys: RootKeys) throws -> Int32? {
         try connection.transaction {
             let state = try lockedState(id)
+            try KeyringProof.require(connection, rootKeys, excluding: [id], actor: actor)
             guard state != .destroyed else {
                 throw KeyManagementError.wrongState(kekID: id, state: state.rawValue, expected: ["any but destroyed"],
                                                     action: "mark compromised")

@@ -13,7 +13,7 @@ public enum RootRotation {
 
     public static func run(_ connection: PostgresConnection, rootKeys: RootKeys, actor: String) throws -> Outcome {
         try connection.transaction {
-            try KeyringProof.require(connection, rootKeys, actor: actor)
+            try KeyringProof.requireForNewKEK(connection, rootKeys, actor: actor)
             let active = try rootKeys.activeCipher()
             try RootKeyIdentities.record(connection, rootKeys, id: active.rootKeyID, actor: actor)
             var moved: [Int32] = []

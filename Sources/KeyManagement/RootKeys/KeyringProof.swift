@@ -22,51 +22,78 @@ public struct UnopenableKEK: Equatable, Sendable, CustomStringConvertible {
 /// activated its own KEK would make every application's next write and every healthy
 /// worker's next rewrap fail; refusing here costs one query and a few unwraps.
 public enum KeyringProof {
-    /// The KEKs in use (and those of `included`) that `rootKeys` cannot open (empty: proven). Checks recorded identities
-    /// first, so the same id with another key is named as such. Root key ids that opened a KEK
-    /// and had no recorded check value are recorded (databases from before `root_keys`) when
-    /// `actor` is given; reports (`kek status`) pass nil and write nothing.
-    public static func unopenable(
-        _ connection: PostgresConnection, _ rootKeys: RootKeys, including included: Set<Int32> = [], actor: String?
-    ) throws -> [UnopenableKEK] {
+    /// What a keyring showed it can open.
+    public struct Proof: Sendable {
+        public var failures: [UnopenableKEK]
+        /// Root key ids that opened at least one KEK.
+        public var opened: Set<String>
+    }
+
+    /// Opens the KEKs in use (minus `excluded`, plus `included`) with `rootKeys`. Checks the
+    /// recorded identities first, so the same id with another key is named as such. Root key
+    /// ids that opened a KEK and had no recorded check value are recorded (databases from
+    /// before `root_keys`) when `actor` is given; reports (`kek status`) pass nil: no writes.
+    public static func prove(
+        _ connection: PostgresConnection, _ rootKeys: RootKeys, including included: Set<Int32> = [],
+        excluding excluded: Set<Int32> = [], actor: String?
+    ) throws -> Proof {
         try RootKeyIdentities.verify(connection, rootKeys)
-        var failures: [UnopenableKEK] = []
-        var opened: Set<String> = []
+        var proof = Proof(failures: [], opened: [])
         for row in try connection.query("""
             SELECT id, state, root_key_id, wrapped_key FROM keks
-            WHERE state IN ('active', 'decrypt_only') OR id = ANY($1::int4[]) ORDER BY id
-            """, [PostgresArray(Array(included))]) {
+            WHERE (state IN ('active', 'decrypt_only') OR id = ANY($1::int4[])) AND NOT id = ANY($2::int4[]) ORDER BY id
+            """, [PostgresArray(Array(included)), PostgresArray(Array(excluded))]) {
             let id: Int32 = try row.decode(0)
             let state: String = try row.decode(1)
             let root: String = try row.decode(2)
             guard rootKeys.keyring.key(id: root) != nil else {
-                failures.append(UnopenableKEK(kekID: id, state: state, rootKeyID: root, rootKeyMissing: true))
+                proof.failures.append(UnopenableKEK(kekID: id, state: state, rootKeyID: root, rootKeyMissing: true))
                 continue
             }
             do {
                 guard let wrapped: [UInt8] = try row.decode(3) else { throw KeyManagementError.kekUnreadable(id: id, state: state) }
                 _ = try rootKeys.cipher(id: root).unwrapKEK(wrapped, kekID: id)
-                opened.insert(root)
+                proof.opened.insert(root)
             } catch is KeyWrappingError {
-                failures.append(UnopenableKEK(kekID: id, state: state, rootKeyID: root, rootKeyMissing: false))
+                proof.failures.append(UnopenableKEK(kekID: id, state: state, rootKeyID: root, rootKeyMissing: false))
             }
         }
-        if failures.isEmpty, let actor {
+        if proof.failures.isEmpty, let actor {
             let recorded = try RootKeyIdentities.recordedIDs(connection)
-            for root in opened.subtracting(recorded).sorted() {
+            for root in proof.opened.subtracting(recorded).sorted() {
                 try RootKeyIdentities.record(connection, rootKeys, id: root, actor: actor)
             }
         }
-        return failures
+        return proof
+    }
+
+    /// The KEKs in use that `rootKeys` cannot open (empty: proven); see `prove`.
+    public static func unopenable(_ connection: PostgresConnection, _ rootKeys: RootKeys, actor: String?) throws -> [UnopenableKEK] {
+        try prove(connection, rootKeys, actor: actor).failures
     }
 
     /// Throws `keyringUnproven` (naming the root key ids it lacks) unless `rootKeys` opens
-    /// every KEK in use and those of `included` (a pending KEK about to be activated).
-    /// A KEK being marked compromised is no longer in use by then, so it needs no proof.
+    /// every KEK in use (minus `excluded`: the KEK being marked compromised) and those of
+    /// `included` (a pending KEK about to be activated).
+    @discardableResult
     public static func require(
-        _ connection: PostgresConnection, _ rootKeys: RootKeys, including included: Set<Int32> = [], actor: String
-    ) throws {
-        let failures = try unopenable(connection, rootKeys, including: included, actor: actor)
-        guard failures.isEmpty else { throw KeyManagementError.keyringUnproven(failures) }
+        _ connection: PostgresConnection, _ rootKeys: RootKeys, including included: Set<Int32> = [],
+        excluding excluded: Set<Int32> = [], actor: String
+    ) throws -> Proof {
+        let proof = try prove(connection, rootKeys, including: included, excluding: excluded, actor: actor)
+        guard proof.failures.isEmpty else { throw KeyManagementError.keyringUnproven(proof.failures) }
+        return proof
+    }
+
+    /// `require`, before wrapping a KEK under the keyring's active root key. A root key id new
+    /// to a store that already knows others comes in only beside a key that opened a KEK in
+    /// use (a root rotation, runbooks/root-key-rotation.md), never alone: with nothing left in
+    /// use (the active KEK just marked compromised) a stranger's keyring would otherwise
+    /// plant its own KEK.
+    public static func requireForNewKEK(_ connection: PostgresConnection, _ rootKeys: RootKeys, actor: String) throws {
+        let proof = try require(connection, rootKeys, actor: actor)
+        let recorded = try RootKeyIdentities.recordedIDs(connection)
+        guard proof.opened.isEmpty, !recorded.isEmpty, !recorded.contains(rootKeys.activeID) else { return }
+        throw KeyManagementError.rootKeyUnknown(id: rootKeys.activeID, known: recorded.sorted())
     }
 }

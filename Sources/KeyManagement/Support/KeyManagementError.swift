@@ -14,6 +14,8 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
     case rootKeyMismatch(id: String)
     /// The keyring cannot open KEKs in use; nothing was written.
     case keyringUnproven([UnopenableKEK])
+    /// The active root key is new to a store that knows others, and opened nothing in use.
+    case rootKeyUnknown(id: String, known: [String])
 
     public var description: String {
         switch self {
@@ -40,6 +42,10 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
             return "root key '\(id)' in KEK_ROOT_KEYS is not the key this database recorded for id '\(id)' "
                 + "(its check value differs); nothing was written. Use the key that was first used under "
                 + "'\(id)', or give a new root key a new id (runbooks/unopenable-kek.md)"
+        case let .rootKeyUnknown(id, known):
+            return "refused, nothing was written: root key '\(id)' is new to this database (it knows \(known.joined(separator: ", "))) "
+                + "and this keyring opens no KEK in use. Put the new root key first and a known one after it, "
+                + "then run 'kek rotate-root' (runbooks/root-key-rotation.md)"
         case let .keyringUnproven(failures):
             let missing = Array(Set(failures.filter(\.rootKeyMissing).map(\.rootKeyID))).sorted()
             return "refused, nothing was written: this keyring cannot open the KEKs in use: "
