@@ -32,7 +32,7 @@ public enum KeyReadiness {
         }
         do {
             let failures = try KeyringProof.unopenable(connection, rootKeys, actor: actor)
-            return failures.isEmpty ? nil : KeyManagementError.keyringUnproven(failures).description
+            return failures.isEmpty ? nil : UnopenableKEK.summary(failures)
         } catch let error as KeyManagementError {
             return error.description
         }

@@ -13,6 +13,14 @@ public struct UnopenableKEK: Equatable, Sendable, CustomStringConvertible {
         "KEK \(kekID) (\(state), root key '\(rootKeyID)') "
             + (rootKeyMissing ? "is under a root key this keyring lacks" : "does not open with this keyring's key '\(rootKeyID)'")
     }
+
+    /// One sentence for people: which KEKs, which root key ids to add, where the runbook is.
+    public static func summary(_ failures: [UnopenableKEK]) -> String {
+        let missing = Array(Set(failures.filter(\.rootKeyMissing).map(\.rootKeyID))).sorted()
+        return "this keyring cannot open the KEKs in use: " + failures.map(\.description).joined(separator: "; ")
+            + (missing.isEmpty ? "" : ". KEK_ROOT_KEYS lacks root key(s) \(missing.joined(separator: ", ")): add them")
+            + " (runbooks/unopenable-kek.md)"
+    }
 }
 
 /// "Prove before you create": before a KEK is generated, activated or rewrapped, the

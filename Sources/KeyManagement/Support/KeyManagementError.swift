@@ -47,11 +47,7 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
                 + "and this keyring opens no KEK in use. Put the new root key first and a known one after it, "
                 + "then run 'kek rotate-root' (runbooks/root-key-rotation.md)"
         case let .keyringUnproven(failures):
-            let missing = Array(Set(failures.filter(\.rootKeyMissing).map(\.rootKeyID))).sorted()
-            return "refused, nothing was written: this keyring cannot open the KEKs in use: "
-                + failures.map(\.description).joined(separator: "; ")
-                + (missing.isEmpty ? "" : ". KEK_ROOT_KEYS lacks root key(s) \(missing.joined(separator: ", ")): add them")
-                + " (runbooks/unopenable-kek.md)"
+            return "refused, nothing was written: " + UnopenableKEK.summary(failures)
         }
     }
 }
