@@ -28,6 +28,9 @@ public struct StatusConfiguration: Sendable {
     public var recentJobs = 10
     /// Who the audit rows of refused requests name.
     public var actor = "status-api"
+    /// The gates of the worker this server runs in (`kek worker --status-listen`): a closed
+    /// gate makes `/readyz` 503 with its reason and shows as `kek_worker_<name>_ready 0`.
+    public var processReadiness: (@Sendable () -> [JobKindGate.Status])?
 
     public init(databaseURL: String) {
         self.databaseURL = databaseURL

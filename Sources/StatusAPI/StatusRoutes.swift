@@ -52,6 +52,11 @@ struct StatusRoutes: Sendable {
         if let expected = configuration.expectedSchemaVersion, version != expected {
             return .text("not ready: database schema is at version \(version), expected \(expected)\n", status: .serviceUnavailable)
         }
+        let closed = (configuration.processReadiness?() ?? []).filter { !$0.ready }
+        if !closed.isEmpty {
+            let reasons = closed.map { "\($0.name) jobs not claimed: \($0.reason ?? "unknown")" }.joined(separator: "; ")
+            return .text("not ready: \(reasons)\n", status: .serviceUnavailable)
+        }
         return .text("ready: schema version \(version)\n")
     }
 
@@ -60,7 +65,10 @@ struct StatusRoutes: Sendable {
     }
 
     private func metrics() -> HTTPResponse {
-        fresh(\.metrics) { HTTPResponse(headers: ["Content-Type": PrometheusExposition.contentType], body: $0) }
+        let gates = configuration.processReadiness?() ?? []
+        return fresh(\.metrics) {
+            HTTPResponse(headers: ["Content-Type": PrometheusExposition.contentType], body: $0 + StatusMetrics.gates(gates))
+        }
     }
 
     /// Serves a snapshot field, or 503 when there is none or it is too old to be the truth.

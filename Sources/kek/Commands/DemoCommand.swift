@@ -58,7 +58,7 @@ struct DemoStory {
         configuration.concurrency = 2
         configuration.pollInterval = 0.5
         configuration.leaseSeconds = 10
-        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: QuietEvents())
+        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers(actor: configuration.workerID), events: QuietEvents())
         worker.start()
         defer {
             worker.requestStop()

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import KeyManagement
 import StatusAPI
 
 extension Command {
@@ -68,12 +69,20 @@ extension Command {
             guard try check.query("SELECT to_regclass('jobs') IS NOT NULL")[0].decode(0, as: Bool.self) else {
                 throw CommandFailure("the database has no jobs table; run 'kek migrate' first")
             }
+            // A keyring with a recorded id and another key is refused before anything runs;
+            // no keyring at all is fine: the key kinds stay unclaimed (logged once by the gate).
+            if let warning = try KeyReadiness.startupRefusal(check) { Terminal.error("warning: \(warning)") }
 
             ShutdownSignal.install()
             let log = JobLogWriter(format: format)
-            let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: log)
+            let handlers = JobKinds.handlers(actor: configuration.workerID)
+            let worker = JobWorker(configuration: configuration, handlers: handlers, events: log)
             // Its own connections and threads: the status side never touches the job loops' connections.
-            let statusServer = try status.map(StatusListen.start)
+            let statusServer = try status.map { configuration in
+                var configuration = configuration
+                configuration.processReadiness = { handlers.gateStatus }
+                return try StatusListen.start(configuration)
+            }
             defer { statusServer?.stop() }
             worker.start()
             while !ShutdownSignal.requested { Thread.sleep(forTimeInterval: 0.05) }
