@@ -12,6 +12,9 @@ public final class PostgresConnection {
     private var handle: OpaquePointer?
     private var listenedChannels: [String] = []
     private var needsReset = false
+    private var lastStatement = ""
+    /// Applied with `set_config(..., true)` at the start of every `transaction` (see there).
+    public var transactionSettings: [String: String] = TransactionDefaults.settings
 
     /// Opens a connection from a libpq connection string or a `postgresql://` URI.
     /// On failure the error names the host, port and database, never the password.
@@ -77,6 +80,7 @@ public final class PostgresConnection {
             throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
         }
         try reconnectIfNeeded()
+        lastStatement = sql
         let encoded = parameters.map { (type(of: $0).postgresTypeOID, $0.postgresBinary()) }
         let result = ParameterBuffers.with(encoded) { types, values, lengths, formats in
             PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
@@ -100,7 +104,7 @@ public final class PostgresConnection {
                 needsReset = true
                 throw PostgresError(.connectionLost, message: "connection to \(target) lost: \(Self.lastError(handle))")
             }
-            throw Self.serverError(result, fallback: Self.lastError(handle))
+            throw Self.serverError(result, fallback: Self.lastError(handle)).namingLockWait(statement: lastStatement)
         }
     }
 

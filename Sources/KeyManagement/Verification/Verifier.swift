@@ -58,6 +58,10 @@ public struct Verifier {
             for table in EncryptedValueTable.all { try verifyValues(table, keks: keks, into: &report) }
         }
         try connection.transaction {
+            // The destruction proof: a table only kek's roles may write (sql/042).
+            try connection.execute(
+                "INSERT INTO kek_verifications (keks_checked, deks_checked, values_checked, failures) VALUES ($1, $2, $3, $4)",
+                [report.keksChecked, report.deksChecked, report.valuesChecked, report.failures.count])
             try AuditLog.append(connection, actor: actor, action: .verification, target: nil, details: [
                 "keks": .int(Int64(report.keksChecked)), "deks": .int(report.deksChecked),
                 "values": .int(report.valuesChecked), "failures": .int(Int64(report.failures.count)),
