@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import KeyManagement
 import PostgresClient
 import XCTest
@@ -39,7 +40,9 @@ final class RotationTests: XCTestCase {
 
     func testConcurrentApplicationWritesSurviveAndEndUnderTheNewKEK() throws {
         let scenario = try RotationScenario(secrets: 20_000)
-        let writer = try ApplicationWriter(url: scenario.url, rootKeys: RotationScenario.rootKeyLine, project: scenario.project)
+        // The application runs as a kek_app login bound to the scenario's project (sql/044).
+        let appURL = try TestLogins.appURL(scenario.url, projects: [scenario.project])
+        let writer = try ApplicationWriter(url: appURL, rootKeys: RotationScenario.rootKeyLine, project: scenario.project)
         writer.start()
         let workers = [try scenario.worker("a1"), try scenario.worker("a2")]
         defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
