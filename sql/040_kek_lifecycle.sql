@@ -17,6 +17,19 @@
 -- Functions run with the owner's rights and a pinned search_path (this schema, pg_temp last),
 -- so no temporary table can stand in for keks, data_keys or kek_policy.
 
+-- Pins a function's search_path to this schema with pg_temp last (pg_temp searched first when
+-- not named): used by 040-044 for every trigger and security-definer function.
+CREATE FUNCTION kek_pin_search_path(VARIADIC functions regprocedure[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY functions LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', f, current_schema());
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION kek_pin_search_path(regprocedure[]) FROM PUBLIC;
+
 -- One row of policy the owner may tune; the documented default minimum grace is one hour.
 CREATE TABLE kek_policy (
     singleton          boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -114,11 +127,6 @@ $$;
 
 CREATE TRIGGER keks_birth BEFORE INSERT ON keks FOR EACH ROW EXECUTE FUNCTION keks_enforce_birth();
 
-DO $$
-BEGIN
-    EXECUTE format('ALTER FUNCTION keks_enforce_lifecycle() SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION keks_enforce_birth() SET search_path = %I, pg_temp', current_schema());
-END
-$$;
+SELECT kek_pin_search_path('keks_enforce_lifecycle()', 'keks_enforce_birth()');
 REVOKE ALL ON TABLE kek_policy FROM PUBLIC;
 GRANT SELECT ON kek_policy TO kek_worker;

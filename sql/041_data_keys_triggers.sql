@@ -1,38 +1,7 @@
--- The DEK triggers of 001 again, now run with the owner's rights and a pinned search_path
--- (this schema, pg_temp last): a temporary table named keks can no longer stand in for the
--- real one, and an application needs no lock privilege on keks for the FOR KEY SHARE that
--- makes a retirement wait for its in-flight DEK inserts.
-
-CREATE OR REPLACE FUNCTION data_keys_require_active_kek() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-DECLARE
-    offender record;
-BEGIN
-    PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT kek_id FROM written) FOR KEY SHARE;
-    SELECT w.id, w.kek_id, coalesce(k.state, 'missing') AS state INTO offender
-    FROM written w LEFT JOIN keks k ON k.id = w.kek_id
-    WHERE k.state IS DISTINCT FROM 'active' LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'DEK % must be wrapped under the active KEK; KEK % is %',
-            offender.id, offender.kek_id, offender.state
-            USING ERRCODE = 'check_violation',
-                  HINT = 'reload the active KEK (SELECT id FROM keks WHERE state = ''active'') and wrap again';
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION data_keys_require_active_kek_on_move() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-    PERFORM 1 FROM keks WHERE id IN (SELECT DISTINCT n.kek_id FROM moved_new n JOIN moved_old o USING (id)
-                                     WHERE n.kek_id <> o.kek_id) FOR KEY SHARE;
-    IF EXISTS (SELECT 1 FROM moved_new n JOIN moved_old o USING (id) LEFT JOIN keks k ON k.id = n.kek_id
-               WHERE n.kek_id <> o.kek_id AND k.state IS DISTINCT FROM 'active') THEN
-        RAISE EXCEPTION 'a DEK can only be moved to the active KEK'
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END
-$$;
+-- The DEK triggers of 001, unchanged in body, now run with the owner's rights and a pinned
+-- search_path (this schema, pg_temp last; ALTER FUNCTION below): a temporary table named keks
+-- can no longer stand in for the real one, and an application needs no lock privilege on keks
+-- for the FOR KEY SHARE that makes a retirement wait for its in-flight DEK inserts.
 
 -- Counting GCM wraps without UPDATE on keks: adds p_count (1..1e6) to the KEK's counter unless
 -- that passes p_limit; returns the new count, or NULL when refused. (#15 moves the counting of
@@ -45,12 +14,9 @@ LANGUAGE sql SECURITY DEFINER AS $$
     RETURNING wrap_count
 $$;
 
-DO $$
-BEGIN
-    EXECUTE format('ALTER FUNCTION data_keys_require_active_kek() SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION data_keys_require_active_kek_on_move() SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION kek_record_wraps(integer, bigint, bigint) SET search_path = %I, pg_temp', current_schema());
-END
-$$;
+ALTER FUNCTION data_keys_require_active_kek() SECURITY DEFINER;
+ALTER FUNCTION data_keys_require_active_kek_on_move() SECURITY DEFINER;
+SELECT kek_pin_search_path('data_keys_require_active_kek()', 'data_keys_require_active_kek_on_move()',
+                           'kek_record_wraps(integer, bigint, bigint)');
 REVOKE ALL ON FUNCTION kek_record_wraps(integer, bigint, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kek_record_wraps(integer, bigint, bigint) TO kek_worker, kek_app;

@@ -27,10 +27,6 @@ $$;
 CREATE TRIGGER kek_verifications_stamp BEFORE INSERT OR UPDATE OR DELETE ON kek_verifications
     FOR EACH ROW EXECUTE FUNCTION kek_verifications_stamp();
 
-DO $$
-BEGIN
-    EXECUTE format('ALTER FUNCTION kek_verifications_stamp() SET search_path = %I, pg_temp', current_schema());
-END
-$$;
+SELECT kek_pin_search_path('kek_verifications_stamp()');
 REVOKE ALL ON TABLE kek_verifications FROM PUBLIC;
 GRANT SELECT, INSERT ON kek_verifications TO kek_worker;

@@ -80,14 +80,8 @@ $$;
 
 ALTER TABLE audit_log ALTER COLUMN login SET DEFAULT session_user;
 
-DO $$
-BEGIN
-    EXECUTE format('ALTER FUNCTION audit_log_chain() SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION audit_log_refuse_change() SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION audit_field(text) SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION audit_log_content(bigint, timestamptz, text, text, text, jsonb) SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION audit_log_content_v2(bigint, timestamptz, text, text, text, text, jsonb) SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION audit_log_expected_hash(audit_log, bigint) SET search_path = %I, pg_temp', current_schema());
-END
-$$;
+SELECT kek_pin_search_path('audit_log_chain()', 'audit_log_refuse_change()', 'audit_field(text)',
+                           'audit_log_content(bigint, timestamptz, text, text, text, jsonb)',
+                           'audit_log_content_v2(bigint, timestamptz, text, text, text, text, jsonb)',
+                           'audit_log_expected_hash(audit_log, bigint)');
 GRANT SELECT ON audit_head TO kek_worker;   -- kek audit head / verify; no UPDATE, so no FOR UPDATE either

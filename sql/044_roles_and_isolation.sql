@@ -40,12 +40,7 @@ CREATE FUNCTION kek_app_dek_visible(p_dek bigint) RETURNS boolean LANGUAGE sql S
                 OR EXISTS (SELECT 1 FROM signature_keys k WHERE k.dek_id = p_dek))
 $$;
 
-DO $$
-BEGIN
-    EXECUTE format('ALTER FUNCTION kek_session_projects() SET search_path = %I, pg_temp', current_schema());
-    EXECUTE format('ALTER FUNCTION kek_app_dek_visible(bigint) SET search_path = %I, pg_temp', current_schema());
-END
-$$;
+SELECT kek_pin_search_path('kek_session_projects()', 'kek_app_dek_visible(bigint)', 'kek_jobs_notify()');
 REVOKE ALL ON FUNCTION kek_session_projects(), kek_app_dek_visible(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kek_session_projects(), kek_app_dek_visible(bigint) TO kek_app, kek_worker;
 

@@ -10,10 +10,9 @@ final class WorkerRoleTests: XCTestCase {
     func testWorkerLoginKeepsItsHeartbeatAndRunsADueSchedule() throws {
         let url = try TestDatabase.migrated()
         let db = try PostgresConnection(url)
-        let schedules = FileManager.default.temporaryDirectory.appendingPathComponent("kek-schedules-\(UUID())")
-        try FileManager.default.createDirectory(at: schedules, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: schedules) }
-        try Data(#"{"kind": "noop", "args": {"steps": 1}, "every": "1h"}"#.utf8).write(to: schedules.appendingPathComponent("smoke.json"))
+        let schedules = try TemporaryFolder("kek-schedules")
+        defer { schedules.remove() }
+        try Data(#"{"kind": "noop", "args": {"steps": 1}, "every": "1h"}"#.utf8).write(to: schedules.url.appendingPathComponent("smoke.json"))
         let kek = KekBinary(databaseURL: url)
         // --lease 3s gives a heartbeat every second (lease / 3); 1s schedule evaluation.
         let (worker, log) = try kek.startLogged(["worker", "--worker-id", "role-worker", "--lease", "3s", "--poll-interval", "1s",

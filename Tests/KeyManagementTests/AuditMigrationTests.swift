@@ -9,12 +9,11 @@ final class AuditMigrationTests: XCTestCase {
     func testRowsHashedBeforeVersion2StillVerifyAndCannotBeForgedAsVersion1() throws {
         let url = try TestDatabase.fresh()
         let db = try PostgresConnection(url)
-        let early = FileManager.default.temporaryDirectory.appendingPathComponent("kek-sql-\(UUID())")
-        try FileManager.default.createDirectory(at: early, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: early) }
+        let early = try TemporaryFolder("kek-sql")
+        defer { early.remove() }
         for file in try FileManager.default.contentsOfDirectory(atPath: TestDatabase.sqlDirectory)
         where file.hasSuffix(".sql") && (Int(file.prefix(3)) ?? 99) < 40 {
-            try FileManager.default.copyItem(atPath: TestDatabase.sqlDirectory + "/" + file, toPath: early.appendingPathComponent(file).path)
+            try FileManager.default.copyItem(atPath: TestDatabase.sqlDirectory + "/" + file, toPath: early.url.appendingPathComponent(file).path)
         }
         _ = try SchemaMigrator(directory: early.path).migrate(db)
         for n in 1...3 {
