@@ -104,5 +104,10 @@ final class DatabaseEnforcementTests: XCTestCase {
         XCTAssertEqual(try app.query("SELECT count(*) FROM data_keys")[0].decode(0, as: Int.self), 1)
         XCTAssertEqual(try app.execute("DELETE FROM data_keys WHERE id = $1", [theirDEK]), 0)
         assertRefused(app, "UPDATE data_keys SET kek_id = kek_id", [], .insufficientPrivilege)
+        // An application's delete leaves an audit row written by the database.
+        XCTAssertEqual(try app.transaction { try app.execute("DELETE FROM project_secrets WHERE name = 'MINE'") }, 1)
+        XCTAssertEqual(try f.connection.query("""
+            SELECT count(*) FROM audit_log WHERE action = 'secret.deleted' AND login = $1 AND details->>'project_id' = $2
+            """, [TestLogins.app, mine.uuidString.lowercased()])[0].decode(0, as: Int.self), 1)
     }
 }

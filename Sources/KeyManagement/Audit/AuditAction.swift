@@ -28,5 +28,6 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case signingKeyGenerated = "signing_key.generated"
     case signingKeyRevoked = "signing_key.revoked"
     case signingKeyReactivated = "signing_key.reactivated"
+    case signingKeyDeleted = "signing_key.deleted"     // by an application, written by the trigger of sql/045
     case statusUnauthorized = "status.unauthorized"
 }
