@@ -76,6 +76,14 @@ public final class PostgresConnection {
     }
 
     func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
+        if !transactionSettings.isEmpty, !inTransaction, !TransactionMode.mustRunOutsideTransaction(sql) {
+            // A statement on its own gets the transaction-local settings too (lock_timeout).
+            return try transaction { try runStatement(sql, parameters) }
+        }
+        return try runStatement(sql, parameters)
+    }
+
+    private func runStatement(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
         guard parameters.count <= 65_535 else {
             throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
         }

@@ -18,12 +18,25 @@ public enum TransactionMode: Sendable {
     }
 }
 
+extension TransactionMode {
+    /// Statements that control transactions themselves or cannot run inside one; every other
+    /// statement sent outside a transaction is wrapped in one so that `transactionSettings` apply.
+    static func mustRunOutsideTransaction(_ sql: String) -> Bool {
+        let head = sql.drop { $0.isWhitespace }.prefix(40).uppercased()
+        return ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE TRANSACTION",
+                "COMMIT PREPARED", "ROLLBACK PREPARED", "SET TRANSACTION", "VACUUM", "CREATE DATABASE", "DROP DATABASE",
+                "ALTER SYSTEM", "CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY", "REINDEX", "CHECKPOINT"]
+            .contains { head.hasPrefix($0) }
+    }
+}
+
 extension PostgresConnection {
     /// Runs `body` inside a transaction; a thrown error rolls everything back.
     ///
     /// Right after `BEGIN` the connection's `transactionSettings` are applied with
     /// `set_config(name, value, true)`: transaction-local, so nothing leaks to the next user of
-    /// a pooled server connection (no session-level `SET`).
+    /// a pooled server connection (no session-level `SET`). A statement sent outside any
+    /// transaction gets a transaction of its own for the same reason (see `run`).
     ///
     /// A transaction that the server aborted (an error swallowed inside `body`) would
     /// otherwise "commit" as a silent rollback; that is reported as an error instead.

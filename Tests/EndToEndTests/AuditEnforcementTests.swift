@@ -57,6 +57,7 @@ final class AuditEnforcementTests: XCTestCase {
         // A REPEATABLE READ writer outside kek is refused, not allowed to fork the chain.
         try h.connection.executeScript("ALTER DATABASE \(try dbName(h)) SET default_transaction_isolation = 'repeatable read'")
         let rrApp = try PostgresConnection(try TestLogins.appURL(h.url, projects: []))
+        rrApp.transactionSettings = [:]   // a plain client: its statement runs in the database's default level
         XCTAssertThrowsError(try rrApp.execute("INSERT INTO audit_log (actor, action) VALUES ('x', 'secret.accessed')")) {
             XCTAssertEqual(($0 as? PostgresError)?.sqlState, "KA001", "\($0)")
         }
@@ -140,6 +141,19 @@ final class AuditEnforcementTests: XCTestCase {
         XCTAssertTrue(blocked.stderr.contains("lock timeout") && blocked.stderr.contains("INSERT INTO audit_log"), blocked.stderr)
         XCTAssertLessThan(waited, 20, "bounded by lock_timeout, not by the other session")
         XCTAssertEqual(try h.run(["secrets", "get", "--project", h.project, "TOKEN"]).status, 0, "works again once the lock is gone")
+
+        // An application may lock a table it can delete from; a statement kek sends on its own
+        // (outside a transaction of its own making) is bounded too.
+        try app.execute("BEGIN")
+        try app.execute("LOCK TABLE data_keys IN ACCESS EXCLUSIVE MODE")
+        let listStarted = Date()
+        let listed = try h.run(["keys", "list"], env: ["KEK_LOCK_TIMEOUT": "1s"])
+        let listWaited = Date().timeIntervalSince(listStarted)
+        try app.execute("ROLLBACK")
+        print("keys list behind a table lock: exit \(listed.status) after \(String(format: "%.2f", listWaited)) s (lock_timeout 1s)")
+        XCTAssertEqual(listed.status, 1)
+        XCTAssertTrue(listed.stderr.contains("lock timeout"), listed.stderr)
+        XCTAssertLessThan(listWaited, 20)
     }
 
     private func dbName(_ h: SecretsHarness) throws -> String {

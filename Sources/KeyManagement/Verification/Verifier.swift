@@ -100,11 +100,12 @@ public struct Verifier {
 
     private func verifyValues(_ table: EncryptedValueTable, keks: KEKCiphers, into report: inout VerificationReport) throws {
         var after = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
-        while true {
+        // One short transaction per batch: its statements share one BEGIN (and lock_timeout).
+        while try connection.transaction(.readOnlySnapshot, { () -> Bool in
             let rows = try connection.query(
                 "SELECT id, project_id, dek_id, ciphertext FROM \(table.name) WHERE id > $1 AND dek_id IS NOT NULL ORDER BY id LIMIT $2",
                 [after, batchSize])
-            guard let last = rows.last else { return }
+            guard let last = rows.last else { return false }
             after = try last.decode(0)
             for row in rows {
                 let id: UUID = try row.decode(0)
@@ -117,6 +118,7 @@ public struct Verifier {
                     report.failures.append(VerificationFailure(table: table.name, id: id.uuidString.lowercased(), reason: "\(error)"))
                 }
             }
-        }
+            return true
+        }) {}
     }
 }
