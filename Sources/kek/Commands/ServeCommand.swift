@@ -15,7 +15,7 @@ extension Command {
         options: [
             .value("listen", "HOST:PORT", "Address to listen on (numeric; port 0 picks a free one).", default: "127.0.0.1:9187"),
             .flag("require-token", "Every endpoint but /healthz needs the bearer token too."),
-            .value("schedule-dir", "DIR", "Schedule files, for the next rotation's due time (default: ./jobs when present)."),
+            .value("schedule-dir", "DIR", "Schedule files, for the next rotation's due time (default: $KEK_SCHEDULE_DIR; none when unset)."),
             .flag("no-schedules", "Load no schedules (the next rotation is reported as unknown)."),
         ],
         run: { arguments in

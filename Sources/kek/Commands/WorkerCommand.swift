@@ -10,8 +10,8 @@ extension Command {
             Any number of workers on any number of machines may run at once; PostgreSQL is the
             only coordinator. On SIGTERM/SIGINT each loop finishes the batch in hand, puts its job
             back in the queue at that checkpoint (no attempt counted) and the process exits 0.
-            A second signal exits at once. Schedules in --schedule-dir (default ./jobs when it
-            exists) are evaluated by every worker; each occurrence is enqueued once.
+            A second signal exits at once. Schedules in --schedule-dir (or KEK_SCHEDULE_DIR; none
+            otherwise, never ./jobs by itself) are evaluated by every worker; each occurrence is enqueued once.
             Needs DATABASE_URL.
             """,
         options: [
@@ -21,7 +21,7 @@ extension Command {
             .value("shutdown-timeout", "DURATION", "Longest wait for loops to stop after a signal.", default: "30s"),
             .value("worker-id", "ID", "Name in leases, logs and the workers table (default host:pid)."),
             .value("log-format", "plain|json", "One line per job state change.", default: "plain"),
-            .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: ./jobs when present)."),
+            .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: $KEK_SCHEDULE_DIR; none when unset)."),
             .flag("no-schedules", "Evaluate no schedules."),
             .value("schedule-interval", "DURATION", "How often schedules are evaluated.", default: "60s"),
             .value("retention", "DURATION", "Delete finished jobs older than this.", default: "14d"),

@@ -23,18 +23,14 @@ enum StatusListen {
         var configuration = StatusConfiguration(databaseURL: try Database.requiredURL())
         configuration.http.host = address.host
         configuration.http.port = address.port
-        configuration.token = ProcessInfo.processInfo.environment["KEK_STATUS_TOKEN"].flatMap(BearerToken.init)
+        configuration.token = try EnvironmentSecret.value("KEK_STATUS_TOKEN").flatMap(BearerToken.init)
         if requireToken && configuration.token == nil {
-            throw UsageError("--require-token needs KEK_STATUS_TOKEN to be set (and not empty)")
+            throw UsageError("--require-token needs KEK_STATUS_TOKEN (or KEK_STATUS_TOKEN_FILE) to be set (and not empty)")
         }
         configuration.requireTokenForReads = requireToken
         configuration.schedules = schedules
         configuration.actor = actor
-        do {
-            configuration.expectedSchemaVersion = try SchemaMigrator(directory: try SQLDirectory.locate()).latestVersion
-        } catch {
-            Terminal.note("kek: warning: \(error); /readyz will only check that the database answers")
-        }
+        configuration.expectedSchemaVersion = try Database.migrator().latestVersion
         return configuration
     }
 
