@@ -9,4 +9,5 @@ let kek = Command(
     ]
 )
 
-exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))
+let tool = CommandLineTool(root: kek, versionLine: { KekVersion.line(schemaVersion: (try? Database.migrator().latestVersion) ?? 0) })
+exit(tool.run(Array(CommandLine.arguments.dropFirst())))

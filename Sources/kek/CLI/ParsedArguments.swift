@@ -33,8 +33,21 @@ struct ParsedArguments {
                 throw UsageError("\(path): option '--\(name)' needs a value (\(option.valueName ?? "VALUE"))")
             }
         }
-        for option in command.options where values[option.name] == nil {
-            if let value = option.defaultValue { values[option.name] = value }
+        let environment = ProcessInfo.processInfo.environment
+        for option in command.options where values[option.name] == nil && !flags.contains(option.name) {
+            if let variable = option.environment, let text = environment[variable], !text.isEmpty {
+                guard option.valueName == nil else {
+                    values[option.name] = text
+                    continue
+                }
+                switch text.lowercased() {
+                case "1", "true", "yes": flags.insert(option.name)
+                case "0", "false", "no": break
+                default: throw UsageError("\(path): \(variable) must be 1/true/yes or 0/false/no, got '\(text)'")
+                }
+            } else if let value = option.defaultValue {
+                values[option.name] = value
+            }
         }
         let required = command.arguments.filter { !$0.optional }.count
         guard positionals.count >= required else {
@@ -73,23 +86,32 @@ struct ParsedArguments {
         return id
     }
 
-    /// Durations written `90s`, `15m`, `12h`, `7d`.
+    /// Durations written `90s`, `15m`, `12h`, `7d`, `500ms`, or compound: `1m30s`, `1h30m`.
     func duration(_ name: String) throws -> TimeInterval? {
         guard let text = values[name] else { return nil }
         guard let seconds = DurationText.seconds(text) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 15m, 12h or 7d, got '\(text)'")
+            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 1m30s, 500ms, 12h or 7d, got '\(text)'")
         }
         return seconds
     }
 }
 
-/// Durations as people write them in flags and job files.
+/// Durations as people write them in flags and job files: one or more `<number><unit>`
+/// terms, units `ms`, `s`, `m`, `h`, `d` (as Go's `time.ParseDuration`, plus days).
+/// Numbers are plain decimals, so `inf`, `nan` and exponents are refused.
 enum DurationText {
     static func seconds(_ text: String) -> TimeInterval? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let scale = units[unit], let amount = Double(text.dropLast()), amount >= 0 else {
-            return nil
-        }
-        return amount * scale
+        let units: [String: Double] = ["ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400]
+        var rest = Substring(text)
+        var total = 0.0
+        repeat {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            guard let amount = Double(number), let scale = units[String(unit)] else { return nil }
+            total += amount * scale
+        } while !rest.isEmpty
+        return total.isFinite ? total : nil
     }
 }

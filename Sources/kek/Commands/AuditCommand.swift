@@ -32,15 +32,29 @@ extension Command {
     static let auditVerify = Command(
         name: "verify",
         abstract: "Recompute the hash chain; name the first broken row. Exit 1 if broken.",
-        run: { _ in
+        options: [.flag("json", "Print JSON: intact, rows, first_broken_row, head_hash (exit 1 still when broken).")],
+        run: { arguments in
             let result = try AuditLog.verify(try Database.connect())
+            if arguments.flag("json") {
+                try JSONOutput.print(AuditVerification(intact: result.firstBrokenRow == nil, rows: result.rows,
+                                                       firstBrokenRow: result.firstBrokenRow, headHash: result.headHash))
+            }
             if let broken = result.firstBrokenRow {
                 throw CommandFailure("audit chain broken at row \(broken) (of \(result.rows)); rows from there on cannot be trusted")
             }
+            if arguments.flag("json") { return }
             print("audit chain intact: \(result.rows) rows, head hash \(result.headHash ?? "-")")
             print("keep the head hash outside the database to anchor the chain")
         }
     )
+}
+
+/// `kek audit verify --json`.
+struct AuditVerification: Encodable {
+    var intact: Bool
+    var rows: Int
+    var firstBrokenRow: Int64?
+    var headHash: String?
 }
 
 struct AuditListing: Encodable {

@@ -10,7 +10,9 @@ extension Command {
             Any number of workers on any number of machines may run at once; PostgreSQL is the
             only coordinator. On SIGTERM/SIGINT each loop finishes the batch in hand, puts its job
             back in the queue at that checkpoint (no attempt counted) and the process exits 0.
-            A second signal exits at once. Schedules in --schedule-dir (or KEK_SCHEDULE_DIR; none
+            A second signal exits at once. SIGHUP is ignored (restart to apply new settings).
+            Under systemd (Type=notify) it sends READY=1 once running and WATCHDOG=1 every half
+            of WatchdogSec. Every option can also be set by its KEK_* variable (shown below). Schedules in --schedule-dir (or KEK_SCHEDULE_DIR; none
             otherwise, never ./jobs by itself) are evaluated by every worker; each occurrence is enqueued once.
             Needs DATABASE_URL.
             """,
@@ -28,7 +30,7 @@ extension Command {
             .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", default: "15s"),
             .value("status-listen", "HOST:PORT", "Also serve the status endpoints of 'kek serve' here (port 0: any free port)."),
             .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN."),
-        ],
+        ].withEnvironment(prefix: "KEK_"),
         run: { arguments in
             var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
             if let id = arguments.string("worker-id") { configuration.workerID = id }
@@ -49,6 +51,7 @@ extension Command {
             guard let format = JobLogWriter.Format(rawValue: arguments.string("log-format") ?? "plain") else {
                 throw UsageError("kek worker: --log-format must be plain or json")
             }
+            if format == .json { Terminal.useJSONLines() }
             if !arguments.flag("no-schedules") {
                 configuration.schedules = try ScheduleFolder.load(arguments)
                 configuration.scheduler = JobScheduler(conditions: JobKinds.conditions)
@@ -72,7 +75,17 @@ extension Command {
             let statusServer = try status.map(StatusListen.start)
             defer { statusServer?.stop() }
             worker.start()
-            while !ShutdownSignal.requested { Thread.sleep(forTimeInterval: 0.05) }
+            let systemd = SystemdNotify()
+            systemd.send("READY=1\nSTATUS=running \(configuration.concurrency) job loops")
+            var nextWatchdog = Date()
+            while !ShutdownSignal.requested {
+                if let interval = systemd.watchdogInterval, Date() >= nextWatchdog {
+                    systemd.send("WATCHDOG=1")
+                    nextWatchdog = Date().addingTimeInterval(interval)
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            systemd.send("STOPPING=1")
             log.record(JobEvent(event: "worker_stopping", workerID: configuration.workerID,
                                 message: "signal received; finishing batches in hand (up to \(Int(shutdownTimeout))s)"))
             worker.requestStop()
