@@ -5,7 +5,7 @@ let kek = Command(
     abstract: "Keeps a PostgreSQL secrets store safe over time: KEK rotation, re-encryption, env import, audit.",
     subcommands: [
         .demo, .bench, .migrate, .keys, .rotate, .reencrypt, .rotateRoot, .verify, .importEnv, .secrets, .signingKeys,
-        .audit, .status, .serve, .jobs, .worker, .keygen, .version, .seedSynthetic,
+        .projects, .audit, .status, .serve, .jobs, .worker, .keygen, .version, .seedSynthetic,
     ]
 )
 
