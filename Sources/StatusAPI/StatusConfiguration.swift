@@ -26,6 +26,8 @@ public struct StatusConfiguration: Sendable {
     public var recentJobs = 10
     /// Who the audit rows of refused requests name.
     public var actor = "status-api"
+    /// The program's version, for `kek_build_info`.
+    public var version = "unknown"
 
     public init(databaseURL: String) {
         self.databaseURL = databaseURL

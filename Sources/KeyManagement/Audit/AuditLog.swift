@@ -81,6 +81,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case reencryptionStarted = "reencryption.started"
     case reencryptionFinished = "reencryption.finished"
     case verification = "verification.finished"
+    /// `kek audit verify` found the chain intact (what the "audit not verified recently" alert reads).
+    case auditVerified = "audit.verified"
     case rootRotation = "root.rotated"
     case jobFailed = "job.failed"
     case secretCreated = "secret.created"

@@ -34,7 +34,8 @@ extension Command {
         abstract: "Recompute the hash chain; name the first broken row. Exit 1 if broken.",
         options: [.flag("json", "Print JSON: intact, rows, first_broken_row, head_hash (exit 1 still when broken).")],
         run: { arguments in
-            let result = try AuditLog.verify(try Database.connect())
+            let connection = try Database.connect()
+            let result = try AuditLog.verify(connection)
             if arguments.flag("json") {
                 try JSONOutput.print(AuditVerification(intact: result.firstBrokenRow == nil, rows: result.rows,
                                                        firstBrokenRow: result.firstBrokenRow, headHash: result.headHash))
@@ -42,6 +43,10 @@ extension Command {
             if let broken = result.firstBrokenRow {
                 throw CommandFailure("audit chain broken at row \(broken) (of \(result.rows)); rows from there on cannot be trusted")
             }
+            // Recorded after the check, so the head printed is the one verified; the row itself
+            // is chained like any other and anchors the "verified recently" metric.
+            try AuditLog.append(connection, actor: Actor.current, action: .auditVerified, target: nil,
+                                details: ["rows": .int(Int64(result.rows)), "head_hash": .text(result.headHash ?? "")])
             if arguments.flag("json") { return }
             print("audit chain intact: \(result.rows) rows, head hash \(result.headHash ?? "-")")
             print("keep the head hash outside the database to anchor the chain")

@@ -39,6 +39,7 @@ enum StatusListen {
         configuration.schedules = schedules
         configuration.actor = actor
         configuration.expectedSchemaVersion = try Database.migrator().latestVersion
+        configuration.version = KekVersion.current
         return configuration
     }
 
