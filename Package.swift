@@ -34,13 +34,20 @@ let package = Package(
         .target(name: "JobQueue", dependencies: ["PostgresClient"]),
         .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue"]),
         .target(name: "StatusAPI", dependencies: ["HTTPServer", "JobQueue", "KeyManagement", "PostgresClient"]),
+        // Migrations embedded in the binary: a generator run at build time by a build-tool plugin
+        // over sql/*.sql (both live under Sources/ to keep the top-level layout fixed).
+        .executableTarget(name: "embed-migrations", path: "Sources/embed-migrations"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"],
+                path: "Sources/EmbedMigrationsPlugin"),
+        .target(name: "KekMigrations", plugins: ["EmbedMigrations"]),
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres", "StatusAPI"],
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres", "StatusAPI",
+                           "KekMigrations"],
             exclude: ["Bench/peer_rewrap.py"]
         ),
-        .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres", "KekMigrations"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),

@@ -37,8 +37,25 @@ public protocol JobEventSink: Sendable {
     func record(_ event: JobEvent)
 }
 
-/// Writes one line per event to a file handle: `key=value` text for people, or JSON lines
-/// for log shippers. Lines from several threads never interleave.
+/// How much a log line matters, as log shippers name it.
+public enum LogLevel: String, Sendable {
+    case info, warn, error
+
+    /// A job that failed for good, or a worker-level error, is an error; a retry or a lost
+    /// lease is a warning (the work goes on); everything else is information.
+    public init(event: String) {
+        switch event {
+        case "failed", "error": self = .error
+        case "retrying", "lease_lost": self = .warn
+        default: self = .info
+        }
+    }
+}
+
+/// Writes one line per event: `key=value` text for people, or JSON lines for log shippers,
+/// each with `time` (RFC 3339, UTC, `Z`) and `level`. Warnings and errors go to the error
+/// descriptor (stderr), the rest to the output descriptor (stdout). Lines from several
+/// threads never interleave.
 public final class JobLogWriter: JobEventSink {
     public enum Format: String, Sendable {
         case plain, json
@@ -47,15 +64,23 @@ public final class JobLogWriter: JobEventSink {
     private let format: Format
     private let lock = Mutex<Void>(())
     private let descriptor: Int32
+    private let errorDescriptor: Int32
 
-    /// Writes to a file descriptor (1: standard output).
-    public init(format: Format, fileDescriptor: Int32 = 1) {
+    /// Writes to file descriptors (1: standard output, 2: standard error).
+    public init(format: Format, fileDescriptor: Int32 = 1, errorDescriptor: Int32 = 2) {
         self.format = format
         descriptor = fileDescriptor
+        self.errorDescriptor = errorDescriptor
+    }
+
+    /// The `time` field: RFC 3339 with milliseconds in UTC, e.g. `2026-12-01T21:57:10.123Z`.
+    public static func timestamp(_ time: Date) -> String {
+        time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
     public func record(_ event: JobEvent) {
         let line = Self.render(event, format: format, at: Date()) + "\n"
+        let descriptor = LogLevel(event: event.event) == .info ? self.descriptor : errorDescriptor
         lock.withLock { _ in
             var bytes = Array(line.utf8)
             var offset = 0
@@ -69,8 +94,8 @@ public final class JobLogWriter: JobEventSink {
     }
 
     static func render(_ event: JobEvent, format: Format, at time: Date) -> String {
-        let stamp = time.formatted(.iso8601.year().month().day().timeSeparator(.colon).time(includingFractionalSeconds: true))
-        var fields: [(String, Any)] = [("time", stamp), ("event", event.event), ("worker", event.workerID)]
+        var fields: [(String, Any)] = [("time", timestamp(time)), ("level", LogLevel(event: event.event).rawValue),
+                                       ("event", event.event), ("worker", event.workerID)]
         if let id = event.jobID { fields.append(("job", id)) }
         if let kind = event.kind { fields.append(("kind", kind)) }
         if let attempt = event.attempt { fields.append(("attempt", attempt)) }

@@ -155,21 +155,29 @@ public struct JobScheduler: Sendable {
     }
 }
 
-/// Durations as written in schedule files and flags: `30s`, `15m`, `12h`, `90d`.
+/// Durations as written in schedule files and flags: one or more `<number><unit>` terms,
+/// units `ms`, `s`, `m`, `h`, `d` (as Go's `time.ParseDuration`, plus days): `30s`, `1m30s`,
+/// `500ms`, `90d`.
 ///
-/// The one parser of durations (flags, schedule files): infinity, NaN, negative amounts and
-/// anything over `maximumSeconds` are refused here, so no caller can trap converting one to
-/// an integer or a clock deadline.
+/// The one parser of durations (flags, schedule files): numbers are plain decimals (so `inf`,
+/// `nan` and exponents are refused), and anything over `maximumSeconds` is refused here, so no
+/// caller can trap converting one to an integer or a clock deadline.
 public enum JobDuration {
     /// Ten years: longer than any lease, retention or delay that means something.
     public static let maximumSeconds: TimeInterval = 10 * 365 * 86400
 
     public static func seconds(_ text: String) -> TimeInterval? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let scale = units[unit], let amount = Double(text.dropLast()),
-              amount.isFinite, amount >= 0, amount * scale <= maximumSeconds else {
-            return nil
-        }
-        return amount * scale
+        let units: [String: Double] = ["ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400]
+        var rest = Substring(text)
+        var total = 0.0
+        repeat {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isASCII && $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            guard let amount = Double(number), let scale = units[String(unit)] else { return nil }
+            total += amount * scale
+        } while !rest.isEmpty
+        return total.isFinite && total <= maximumSeconds ? total : nil
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Applies numbered plain-SQL files (`001_name.sql`, `002_name.sql`, ...) in order.
+/// Applies numbered plain-SQL migrations (`001_name.sql`, `002_name.sql`, ...) in order.
 ///
 /// Each file runs in its own transaction and is recorded in `schema_migrations` with a
 /// SHA-256 of its text, so a re-run is a no-op and a file edited after it was applied is
@@ -23,11 +23,17 @@ public struct SchemaMigrator {
 
     public let migrations: [Migration]
 
-    /// Reads every `NNN_name.sql` of `directory`; a duplicate number is an error.
+    /// Reads every `NNN_name.sql` of `directory` (tests, and an explicit `KEK_SQL_DIR`).
     public init(directory: String) throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }
+        try self.init(files: try names.map { ($0, try String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8)) })
+    }
+
+    /// Migrations given as (file name, SQL text) pairs, e.g. the ones embedded in the binary;
+    /// sorted by name here. A name without a leading number, or a duplicate number, is an error.
+    public init(files: [(name: String, sql: String)]) throws {
         var seen: [Int: String] = [:]
-        migrations = try files.map { file in
+        migrations = try files.sorted { $0.name < $1.name }.map { file, sql in
             guard let version = Int(file.prefix { $0.isNumber }), file.first?.isNumber == true else {
                 throw PostgresError(.usage, message: "migration file \(file) does not start with a number (NNN_name.sql)")
             }
@@ -35,7 +41,6 @@ public struct SchemaMigrator {
                 throw PostgresError(.usage, message: "migrations \(other) and \(file) share the number \(version)")
             }
             seen[version] = file
-            let sql = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
             return Migration(version: version, name: file, sql: sql)
         }
     }

@@ -188,10 +188,9 @@ public enum OpenAPIDocument {
         },
         "/metrics": {
           "get": {
-            "summary": "Prometheus text exposition 0.0.4 of the same report.",
+            "summary": "Prometheus text exposition 0.0.4 of the same report; always 200 (kek_status_refresh_success 0 and only build and refresh series when the report is unavailable).",
             "responses": {
-              "200": {"description": "Metrics.", "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}},
-              "503": {"$ref": "#/components/responses/Unavailable"}
+              "200": {"description": "Metrics.", "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}}
             }
           }
         },

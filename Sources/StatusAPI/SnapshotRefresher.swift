@@ -86,7 +86,7 @@ final class SnapshotRefresher: Sendable {
         }
         let report = try reporter.report()
         let json = try StatusJSON.encode(report)
-        let metrics = Array(try StatusMetrics.render(report).utf8)
+        let metrics = Array(try StatusMetrics.render(report, counters: try reporter.counters()).utf8)
         store.update {
             $0.json = json
             $0.metrics = metrics

@@ -31,6 +31,8 @@ public struct StatusConfiguration: Sendable {
     /// The gates of the worker this server runs in (`kek worker --status-listen`): a closed
     /// gate makes `/readyz` 503 with its reason and shows as `kek_worker_<name>_ready 0`.
     public var processReadiness: (@Sendable () -> [JobKindGate.Status])?
+    /// The program's version, for `kek_build_info`.
+    public var version = "unknown"
 
     public init(databaseURL: String) {
         self.databaseURL = databaseURL

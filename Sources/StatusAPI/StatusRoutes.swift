@@ -64,11 +64,18 @@ struct StatusRoutes: Sendable {
         fresh(\.json) { .json(bytes: $0) }
     }
 
+    /// Always 200, so a database outage is a value (`kek_status_refresh_success 0`) rather than
+    /// a failed scrape: build info and refresh health first, then the report's series when fresh.
     private func metrics() -> HTTPResponse {
-        let gates = configuration.processReadiness?() ?? []
-        return fresh(\.metrics) {
-            HTTPResponse(headers: ["Content-Type": PrometheusExposition.contentType], body: $0 + StatusMetrics.gates(gates))
-        }
+        let snapshot = store.current
+        let fresh = snapshot.reportedAt.map { Date().timeIntervalSince($0) <= configuration.staleAfter } ?? false
+        let process = (try? StatusMetrics.renderProcess(version: configuration.version, schemaVersion: configuration.expectedSchemaVersion,
+                                                        refreshed: fresh, lastRefresh: snapshot.reportedAt)) ?? ""
+        let gates = StatusMetrics.gates(configuration.processReadiness?() ?? [])
+        var response = HTTPResponse(headers: ["Content-Type": PrometheusExposition.contentType],
+                                    body: Array(process.utf8) + gates + (fresh ? snapshot.metrics ?? [] : []))
+        response.headers.add(name: "Cache-Control", value: "no-store")
+        return response
     }
 
     /// Serves a snapshot field, or 503 when there is none or it is too old to be the truth.

@@ -51,6 +51,14 @@ public final class ThrowawayPostgres: Sendable {
         "host=\(directory) port=5432 user=postgres dbname=\(database)"
     }
 
+    /// A shell command that stops the server and removes its directory, as the user who
+    /// started it must run it (through `runuser -u postgres` when that was root): what the
+    /// demo's `--keep` prints.
+    public var stopCommand: String {
+        let stop = (runAs + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-m", "fast", "-w", "stop"]).joined(separator: " ")
+        return "\(stop) && rm -rf \(directory)"
+    }
+
     /// Stops the server and removes its directory. Safe to call more than once.
     public func stop() {
         guard FileManager.default.fileExists(atPath: "\(directory)/data") else { return }

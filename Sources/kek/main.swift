@@ -9,9 +9,10 @@ let kek = Command(
     abstract: "Keeps a PostgreSQL secrets store safe over time: KEK rotation, re-encryption, env import, audit.",
     subcommands: [
         .demo, .bench, .migrate, .keys, .rotate, .reencrypt, .rotateRoot, .verify, .importEnv, .secrets, .signingKeys,
-        .audit, .status, .serve, .jobs, .worker, .keygen, .version, .seedSynthetic,
+        .projects, .audit, .status, .serve, .jobs, .worker, .keygen, .version, .seedSynthetic,
     ]
 )
 
 Database.applyLockTimeout()
-exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))
+let tool = CommandLineTool(root: kek, versionLine: { KekVersion.line(schemaVersion: (try? Database.migrator().latestVersion) ?? 0) })
+exit(tool.run(Array(CommandLine.arguments.dropFirst())))

@@ -16,9 +16,14 @@ struct KekBinary {
     }
 
     var environment: [String: String]
+    /// The binary to run: the build's, unless a test installed a copy elsewhere.
+    var executable = KekBinary.path
+    /// The working directory of the child (the test's own when nil).
+    var workingDirectory: URL?
 
     init(databaseURL: String?, extra: [String: String] = [:], as login: Login = .worker) {
-        var env = ProcessInfo.processInfo.environment
+        // libpq's PG* variables of the test's own environment would reach a database the test did not choose.
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         switch (login, databaseURL) {
         case (.worker, let url?):
             do { env["DATABASE_URL"] = try TestLogins.url(url, login: TestLogins.worker, memberOf: "kek_worker") } catch {
@@ -37,8 +42,9 @@ struct KekBinary {
     /// Starts `kek` with `arguments` and returns the running process (for kill tests).
     func start(_ arguments: [String], stdin: String? = nil, stdout: FileHandle? = nil, stderr: FileHandle? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         process.environment = environment
         process.standardOutput = stdout ?? FileHandle.nullDevice
         process.standardError = stderr ?? FileHandle.nullDevice

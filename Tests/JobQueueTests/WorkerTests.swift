@@ -51,7 +51,8 @@ final class JobQueueWorkerTests: XCTestCase {
 
     func testTheRepositorysExampleScheduleFilesParse() throws {
         let folder = URL(fileURLWithPath: TestDatabase.sqlDirectory).deletingLastPathComponent().appendingPathComponent("jobs").path
-        let schedules = try JobSchedule.load(directory: folder)
+        // jobs/schedules/ holds what a worker should load (KEK_SCHEDULE_DIR); jobs/ the smoke example.
+        let schedules = try JobSchedule.load(directory: folder) + JobSchedule.load(directory: folder + "/schedules")
         XCTAssertEqual(schedules.map(\.kind).sorted(), ["noop", "rotate_kek"])
         XCTAssertTrue(schedules.contains {
             $0.trigger == .when(condition: "active_kek_older_than", argument: "90d", checkEvery: 3600) && $0.uniqueKey == "rotate_kek"

@@ -42,7 +42,7 @@ final class SchemaMigratorTests: XCTestCase {
         let errors = Counter()
         let threads = (0..<4).map { _ in
             Thread {
-                do { _ = try SchemaMigrator(directory: TestDatabase.sqlDirectory).migrate(try PostgresConnection(url)) }
+                do { _ = try TestDatabase.migrator.migrate(try PostgresConnection(url)) }
                 catch { errors.record("\(error)") }
             }
         }
@@ -52,7 +52,7 @@ final class SchemaMigratorTests: XCTestCase {
         XCTAssertEqual(errors.messages, [])
         let db = try PostgresConnection(url)
         let count: Int = try db.query("SELECT count(*) FROM schema_migrations")[0].decode(0)
-        XCTAssertEqual(count, try SchemaMigrator(directory: TestDatabase.sqlDirectory).migrations.count)
+        XCTAssertEqual(count, try TestDatabase.migrator.migrations.count)
     }
 
     final class Counter: @unchecked Sendable {

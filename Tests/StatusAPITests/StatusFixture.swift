@@ -21,7 +21,7 @@ struct StatusFixture {
     }
 
     static var latestSchemaVersion: Int {
-        get throws { try SchemaMigrator(directory: TestDatabase.sqlDirectory).latestVersion }
+        get throws { try TestDatabase.migrator.latestVersion }
     }
 
     /// Seeds `count` synthetic secrets (one DEK each) under the active KEK.

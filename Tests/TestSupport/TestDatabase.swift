@@ -1,4 +1,5 @@
 import Foundation
+import KekMigrations
 import PostgresClient
 import ThrowawayPostgres
 
@@ -25,16 +26,22 @@ public enum TestDatabase {
         return cluster.connectionString(database: name)
     }
 
-    /// Creates a database with every migration of `sql/` applied.
+    /// Creates a database with every migration applied: the list embedded from `sql/` at
+    /// build time, the same one the `kek` binary applies.
     public static func migrated() throws -> String {
         let url = try fresh()
-        _ = try SchemaMigrator(directory: sqlDirectory).migrate(try PostgresConnection(url))
+        _ = try migrator.migrate(try PostgresConnection(url))
         return url
     }
 
     /// PostgreSQL's own log of the suite's cluster (`ThrowawayPostgres` writes it in its directory).
     public static var serverLogPath: String {
         get throws { try cluster.get().directory + "/server.log" }
+    }
+
+    /// The migrator over the embedded migrations.
+    public static var migrator: SchemaMigrator {
+        get throws { try SchemaMigrator(files: KekMigrations.files) }
     }
 
     /// The repository's `sql/` folder.

@@ -18,6 +18,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case reencryptionStarted = "reencryption.started"
     case reencryptionFinished = "reencryption.finished"
     case verification = "verification.finished"
+    /// `kek audit verify` found the chain intact (what the "audit not verified recently" alert reads).
+    case auditVerified = "audit.verified"
     case rootRotation = "root.rotated"
     case rootKeyRecorded = "root_key.recorded"
     case jobFailed = "job.failed"

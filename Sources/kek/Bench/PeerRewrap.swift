@@ -50,7 +50,7 @@ struct PeerRewrap {
 
     /// `Sources/kek/Bench/peer_rewrap.py` of the checkout this binary was built from.
     static func locateScript() throws -> String {
-        var folder = URL(fileURLWithPath: SQLDirectory.executablePath()).deletingLastPathComponent()
+        var folder = URL(fileURLWithPath: Database.executablePath()).deletingLastPathComponent()
         for _ in 0..<6 {
             let candidate = folder.appendingPathComponent("Sources/kek/Bench/peer_rewrap.py").path
             if FileManager.default.fileExists(atPath: candidate) { return candidate }

@@ -19,13 +19,17 @@ struct Command: Sendable {
         var valueName: String?
         var help: String
         var defaultValue: String?
+        /// The environment variable that stands in for the option when it is not given
+        /// (a flag: `1`/`true`/`yes` or `0`/`false`/`no`), for containers and unit files.
+        var environment: String?
 
-        static func flag(_ name: String, _ help: String) -> Option {
-            Option(name: name, valueName: nil, help: help)
+        static func flag(_ name: String, _ help: String, env: String? = nil) -> Option {
+            Option(name: name, valueName: nil, help: help, environment: env)
         }
 
-        static func value(_ name: String, _ valueName: String, _ help: String, default defaultValue: String? = nil) -> Option {
-            Option(name: name, valueName: valueName, help: help, defaultValue: defaultValue)
+        static func value(_ name: String, _ valueName: String, _ help: String, default defaultValue: String? = nil,
+                          env: String? = nil) -> Option {
+            Option(name: name, valueName: valueName, help: help, defaultValue: defaultValue, environment: env)
         }
     }
 
@@ -54,4 +58,18 @@ struct UsageError: Error, CustomStringConvertible {
 struct CommandFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension Array where Element == Command.Option {
+    /// Gives every option without one an environment variable: `prefix` + its name in upper
+    /// case with `_` for `-` (`--poll-interval` -> `KEK_POLL_INTERVAL`).
+    func withEnvironment(prefix: String) -> [Command.Option] {
+        map { option in
+            var option = option
+            if option.environment == nil {
+                option.environment = prefix + option.name.uppercased().replacingOccurrences(of: "-", with: "_")
+            }
+            return option
+        }
+    }
 }

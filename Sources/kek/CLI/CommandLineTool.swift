@@ -4,8 +4,16 @@ import Foundation
 /// to the documented exit codes.
 struct CommandLineTool {
     let root: Command
+    /// What `kek --version` prints.
+    var versionLine: () -> String = { "" }
 
     func run(_ words: [String]) -> Int32 {
+        if words == ["--version"] {
+            print(versionLine())
+            return ExitCode.success.rawValue
+        }
+        // `kek help keys generate` is `kek keys generate --help`.
+        let words = words.first == "help" ? Array(words.dropFirst()) + ["--help"] : words
         var command = root
         var path = root.name
         var rest = words[...]
@@ -14,7 +22,11 @@ struct CommandLineTool {
             path += " " + next
             rest = rest.dropFirst()
         }
-        if rest.contains("--help") || rest.first == "help" || command.run == nil && rest.isEmpty {
+        let options = rest.prefix { $0 != "--" }
+        if options.contains("--help") || options.contains("-h") || command.run == nil && rest.isEmpty {
+            if let unknown = rest.first, !unknown.hasPrefix("-"), command.run == nil {
+                return fail(UsageError("\(path): unknown command '\(unknown)'"), path: path)
+            }
             print(HelpText.render(command, path: path))
             return ExitCode.success.rawValue
         }
@@ -59,17 +71,19 @@ enum HelpText {
             lines += ["", "arguments:"]
             lines += command.arguments.map { "  <\($0.name)>  \($0.help)" }
         }
-        let options = command.options + [Command.Option.flag("help", "Show this help.")]
+        let options = command.options + [Command.Option.flag("help", "Show this help (also -h).")]
         lines += ["", "options:"]
         let labels = options.map { "--\($0.name)" + ($0.valueName.map { " \($0)" } ?? "") }
         let width = labels.map(\.count).max() ?? 0
         for (option, label) in zip(options, labels) {
             var text = "  \(label.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(option.help)"
             if let value = option.defaultValue { text += " (default: \(value))" }
+            if let variable = option.environment { text += " [env \(variable)]" }
             lines.append(text)
         }
         if path == "kek" {
-            lines += ["", "exit codes: 0 success, 1 failure, 2 usage error"]
+            lines += ["", "'kek help COMMAND' (or 'kek COMMAND -h') shows a command's help; 'kek --version' the version.",
+                      "exit codes: 0 success, 1 failure, 2 usage error"]
         }
         return lines.joined(separator: "\n")
     }

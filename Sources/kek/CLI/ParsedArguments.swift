@@ -34,8 +34,21 @@ struct ParsedArguments {
                 throw UsageError("\(path): option '--\(name)' needs a value (\(option.valueName ?? "VALUE"))")
             }
         }
-        for option in command.options where values[option.name] == nil {
-            if let value = option.defaultValue { values[option.name] = value }
+        let environment = ProcessInfo.processInfo.environment
+        for option in command.options where values[option.name] == nil && !flags.contains(option.name) {
+            if let variable = option.environment, let text = environment[variable], !text.isEmpty {
+                guard option.valueName == nil else {
+                    values[option.name] = text
+                    continue
+                }
+                switch text.lowercased() {
+                case "1", "true", "yes": flags.insert(option.name)
+                case "0", "false", "no": break
+                default: throw UsageError("\(path): \(variable) must be 1/true/yes or 0/false/no, got '\(text)'")
+                }
+            } else if let value = option.defaultValue {
+                values[option.name] = value
+            }
         }
         let required = command.arguments.filter { !$0.optional }.count
         guard positionals.count >= required else {
@@ -75,11 +88,11 @@ struct ParsedArguments {
         return id
     }
 
-    /// Durations written `90s`, `15m`, `12h`, `7d`.
+    /// Durations written `90s`, `15m`, `12h`, `7d`, `500ms`, or compound: `1m30s`, `1h30m`.
     func duration(_ name: String) throws -> TimeInterval? {
         guard let text = values[name] else { return nil }
         guard let seconds = JobDuration.seconds(text) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 15m, 12h or 7d, "
+            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 1m30s, 500ms, 12h or 7d, "
                                 + "at most 3650d, got '\(text)'")
         }
         return seconds

@@ -35,9 +35,13 @@ extension Command {
         discussion: """
             With --head ID:HASH (printed earlier by 'kek audit head' and kept outside the database),
             also fails when that row is gone (the log was truncated) or its hash changed (the
-            chain was rewritten), which the chain alone cannot show.
+            chain was rewritten), which the chain alone cannot show. An intact chain is recorded
+            as an 'audit.verified' row (what the "audit not verified recently" alert reads).
             """,
-        options: [.value("head", "ID:HASH", "A head saved earlier that must still be in the chain.")],
+        options: [
+            .value("head", "ID:HASH", "A head saved earlier that must still be in the chain."),
+            .flag("json", "Print JSON: intact, rows, first_broken_row, head_hash, head_problem (exit 1 still when broken)."),
+        ],
         run: { arguments in
             var expected: AuditLog.Head?
             if let text = arguments.string("head") {
@@ -46,11 +50,21 @@ extension Command {
                 }
                 expected = head
             }
-            let result = try AuditLog.verify(try Database.connect(), expecting: expected)
+            let connection = try Database.connect()
+            let result = try AuditLog.verify(connection, expecting: expected)
+            if arguments.flag("json") {
+                try JSONOutput.print(AuditVerification(intact: result.intact, rows: result.rows, firstBrokenRow: result.firstBrokenRow,
+                                                       headHash: result.headHash, headProblem: result.headProblem))
+            }
             if let broken = result.firstBrokenRow {
                 throw CommandFailure("audit chain broken at row \(broken) (of \(result.rows)); rows from there on cannot be trusted")
             }
             if let problem = result.headProblem { throw CommandFailure("audit chain not anchored: \(problem)") }
+            // Recorded after the check, so the head printed is the one verified; the row itself
+            // is chained like any other and anchors the "verified recently" metric.
+            try AuditLog.append(connection, actor: Actor.current, action: .auditVerified, target: nil,
+                                details: ["rows": .int(Int64(result.rows)), "head_hash": .text(result.headHash ?? "")])
+            if arguments.flag("json") { return }
             print("audit chain intact: \(result.rows) rows, head \(result.head?.description ?? "-")"
                   + (expected.map { ", contains saved head \($0.id)" } ?? ""))
             print("keep the head outside the database ('kek audit head') and check it with 'kek audit verify --head ID:HASH'")
@@ -84,4 +98,13 @@ extension Command {
             }
         }
     )
+}
+
+/// `kek audit verify --json`.
+struct AuditVerification: Encodable {
+    var intact: Bool
+    var rows: Int
+    var firstBrokenRow: Int64?
+    var headHash: String?
+    var headProblem: String?
 }

@@ -8,7 +8,9 @@ extension Command {
         discussion: """
             Examples:
               kek jobs enqueue noop --count 100 --args '{"steps": 3, "sleep_ms": 100}'
-              kek jobs enqueue --file jobs/rotate-kek.json     (from cron, systemd, Kubernetes)
+              kek jobs enqueue --file jobs/schedules/rotate-kek.json   (from cron, systemd, Kubernetes)
+            With --file, a schedule's "when" condition (e.g. active_kek_older_than) is checked
+            first: when it does not hold, nothing is enqueued (exit 0); --ignore-when enqueues anyway.
             With --unique-key (or --file), while a job with that key is queued, running or
             paused, the existing job is returned instead of a second one.
             """,
@@ -21,15 +23,21 @@ extension Command {
             .value("run-at", "TIME", "Not before this ISO 8601 time (2026-01-31T02:00:00Z)."),
             .value("delay", "DURATION", "Not before this long from now (30s, 15m, 2h)."),
             .value("max-run-time", "DURATION", "Cap on one attempt's run time (checked at batch boundaries)."),
-            .value("file", "PATH", "Enqueue the job a schedule file describes, now."),
+            .value("file", "PATH", "Enqueue the job a schedule file describes, now, if its \"when\" condition holds."),
+            .flag("ignore-when", "With --file: enqueue even when the schedule's \"when\" condition does not hold."),
             .flag("json", "Print JSON."),
         ],
         arguments: [Argument(name: "kind", help: "The job kind (e.g. noop).", optional: true)],
         run: { arguments in
             var request: JobRequest
+            var condition: (name: String, argument: String)?
             if let file = arguments.string("file") {
                 guard arguments.argument(0) == nil else { throw UsageError("kek jobs enqueue: give a kind or --file, not both") }
-                request = try JobSchedule.load(file: file).request
+                let schedule = try JobSchedule.load(file: file)
+                request = schedule.request
+                if case .when(let name, let argument, _) = schedule.trigger, !arguments.flag("ignore-when") {
+                    condition = (name, argument)
+                }
             } else {
                 guard let kind = arguments.argument(0) else { throw UsageError("kek jobs enqueue: missing <kind> (or --file)") }
                 let args = arguments.string("args") ?? "{}"
@@ -51,7 +59,12 @@ extension Command {
             if let cap = try arguments.duration("max-run-time") { request.maxRunSeconds = max(1, Int(cap.rounded(.up))) }
             let count = try arguments.int("count") ?? 1
             guard count >= 1 else { throw UsageError("kek jobs enqueue: --count must be at least 1") }
-            let queue = JobQueue(connection: try Database.connect())
+            let connection = try Database.connect()
+            if let file = arguments.string("file"), let condition, try !JobKinds.holds(condition, for: file, on: connection) {
+                if arguments.flag("json") { return try JobOutput.printJSON(["enqueued": false, "due": false]) }
+                return print("not due: \(condition.name) \(condition.argument) does not hold; nothing enqueued")
+            }
+            let queue = JobQueue(connection: connection)
             if count > 1 {
                 guard request.uniqueKey == nil else { throw UsageError("kek jobs enqueue: --count and a unique key exclude each other") }
                 let inserted = try queue.enqueueMany(request, count: count)

@@ -16,11 +16,14 @@ extension Command {
     static let keysGenerate = Command(
         name: "generate",
         abstract: "Create a new KEK wrapped under the active root key (pending until activated).",
-        options: [.flag("activate", "Activate it at once (the current active KEK becomes decrypt_only).")],
+        options: [.flag("activate", "Activate it at once (the current active KEK becomes decrypt_only)."), .json],
         run: { arguments in
             let session = try KeySession.open()
-            let id = try session.store.generate(rootKeys: session.rootKeys, activate: arguments.flag("activate"))
-            print("KEK \(id) generated under root key '\(session.rootKeys.activeID)'" + (arguments.flag("activate") ? " and activated" : " (pending)"))
+            let activate = arguments.flag("activate")
+            let id = try session.store.generate(rootKeys: session.rootKeys, activate: activate)
+            try arguments.report(KEKChange(
+                kekId: id, state: activate ? "active" : "pending", rootKeyId: session.rootKeys.activeID,
+                text: "KEK \(id) generated under root key '\(session.rootKeys.activeID)'" + (activate ? " and activated" : " (pending)")))
         }
     )
 
@@ -47,24 +50,26 @@ extension Command {
     static let keysActivate = Command(
         name: "activate",
         abstract: "Activate a pending KEK; the previous active KEK becomes decrypt_only (run 'kek rotate' to move its DEKs).",
+        options: [.json],
         arguments: [.init(name: "id", help: "The KEK id.")],
         run: { arguments in
             let session = try KeySession.open()
             let id = try kekID(arguments)
             try session.store.activate(id, rootKeys: session.rootKeys)
-            print("KEK \(id) is active")
+            try arguments.report(KEKChange(kekId: id, state: "active", text: "KEK \(id) is active"))
         }
     )
 
     static let keysRetire = Command(
         name: "retire",
         abstract: "Retire a decrypt_only KEK that no DEK references any more.",
+        options: [.json],
         arguments: [.init(name: "id", help: "The KEK id.")],
         run: { arguments in
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
             let id = try kekID(arguments)
             try store.retire(id)
-            print("KEK \(id) retired")
+            try arguments.report(KEKChange(kekId: id, state: "retired", text: "KEK \(id) retired"))
         }
     )
 
@@ -79,6 +84,7 @@ extension Command {
         options: [
             .value("after", "DURATION", "Grace window before erasure.", default: "7d"),
             .flag("cancel", "Cancel a scheduled destruction."),
+            .json,
         ],
         arguments: [.init(name: "id", help: "The KEK id.")],
         run: { arguments in
@@ -86,21 +92,22 @@ extension Command {
             let id = try kekID(arguments)
             if arguments.flag("cancel") {
                 try store.cancelDestruction(id)
-                print("destruction of KEK \(id) cancelled")
-                return
+                return try arguments.report(KEKChange(kekId: id, state: "retired", text: "destruction of KEK \(id) cancelled"))
             }
             let when = try store.scheduleDestruction(id, after: try arguments.duration("after") ?? 7 * 86400)
-            print("KEK \(id) will be destroyed after \(Formatting.time(when)) (cancel with 'kek keys destroy --cancel \(id)')")
+            try arguments.report(KEKChange(
+                kekId: id, state: "retired", destroyAfter: when,
+                text: "KEK \(id) will be destroyed after \(Formatting.time(when)) (cancel with 'kek keys destroy --cancel \(id)')"))
         }
     )
 
     static let keysPurge = Command(
         name: "purge",
         abstract: "Erase the wrapped key of every KEK whose destruction window has passed.",
-        run: { _ in
+        options: [.json],
+        run: { arguments in
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
-            let destroyed = try store.destroyDue()
-            print(destroyed.isEmpty ? "no KEK due for destruction" : "destroyed KEKs: \(destroyed.map(String.init).joined(separator: ", "))")
+            try arguments.report(KEKsDestroyed(destroyed: try store.destroyDue()))
         }
     )
 
@@ -108,13 +115,16 @@ extension Command {
         name: "compromised",
         abstract: "Mark a KEK compromised; if it was active, a replacement is generated and activated.",
         discussion: "Rewrapping is not enough after a compromise: run 'kek reencrypt --kek ID' next (runbooks/emergency-rotation.md).",
+        options: [.json],
         arguments: [.init(name: "id", help: "The KEK id.")],
         run: { arguments in
             let session = try KeySession.open()
             let id = try kekID(arguments)
             let replacement = try session.store.markCompromised(id, rootKeys: session.rootKeys)
-            print("KEK \(id) marked compromised" + (replacement.map { "; KEK \($0) generated and activated" } ?? ""))
-            print("next: kek reencrypt --kek \(id) --wait")
+            try arguments.report(KEKChange(
+                kekId: id, state: "compromised", replacementKekId: replacement,
+                text: "KEK \(id) marked compromised" + (replacement.map { "; KEK \($0) generated and activated" } ?? "")
+                    + "\nnext: kek reencrypt --kek \(id) --wait"))
         }
     )
 

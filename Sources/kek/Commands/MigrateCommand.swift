@@ -1,17 +1,25 @@
+import Foundation
 import PostgresClient
 
 extension Command {
     static let migrate = Command(
         name: "migrate",
-        abstract: "Apply the schema migrations in sql/ that the database lacks.",
+        abstract: "Apply the schema migrations built into this binary that the database lacks.",
         discussion: """
+            The migrations are compiled into kek from the repository's sql/ folder; no SQL is read
+            from the working directory (KEK_SQL_DIR=DIR applies that folder's files instead).
             Each file runs in its own transaction and is recorded with its checksum in
             schema_migrations. Re-running is a no-op; an applied file that changed is refused.
-            Needs DATABASE_URL.
+            Needs DATABASE_URL (or DATABASE_URL_FILE, or libpq's PG* variables).
             """,
-        run: { _ in
+        options: [.flag("json", "Print JSON: applied, already_applied, schema_version.")],
+        run: { arguments in
             let connection = try Database.connect()
             let report = try Database.migrate(connection)
+            if arguments.flag("json") {
+                return try JSONOutput.print(MigrationResult(applied: report.applied, alreadyApplied: report.alreadyApplied,
+                                                            schemaVersion: report.currentVersion))
+            }
             for name in report.applied { print("applied \(name)") }
             print("schema at version \(report.currentVersion) (\(report.applied.count) applied, \(report.alreadyApplied) already applied)")
         }
@@ -20,13 +28,34 @@ extension Command {
     static let version = Command(
         name: "version",
         abstract: "Print kek's version and the schema version it ships.",
-        run: { _ in
-            let migrations = try SchemaMigrator(directory: try SQLDirectory.locate())
-            print("kek \(KekVersion.current) (schema \(migrations.latestVersion))")
+        options: [.flag("json", "Print JSON: version, schema_version, migrations.")],
+        run: { arguments in
+            let migrator = try Database.migrator()
+            if arguments.flag("json") {
+                return try JSONOutput.print(VersionInfo(version: KekVersion.current, schemaVersion: migrator.latestVersion,
+                                                        migrations: migrator.migrations.map(\.name)))
+            }
+            print(KekVersion.line(schemaVersion: migrator.latestVersion))
         }
     )
 }
 
 enum KekVersion {
     static let current = "0.1.0"
+
+    static func line(schemaVersion: Int) -> String { "kek \(current) (schema \(schemaVersion))" }
+}
+
+/// `kek migrate --json`.
+struct MigrationResult: Encodable {
+    var applied: [String]
+    var alreadyApplied: Int
+    var schemaVersion: Int
+}
+
+/// `kek version --json`.
+struct VersionInfo: Encodable {
+    var version: String
+    var schemaVersion: Int
+    var migrations: [String]
 }

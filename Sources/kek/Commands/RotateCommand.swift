@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import KeyManagement
+import PostgresClient
 
 extension Command {
     static let rotate = Command(
@@ -13,12 +14,13 @@ extension Command {
             """,
         options: [
             .flag("wait", "Show progress until the rotation ends."),
+            .value("timeout", "DURATION", "With --wait: give up waiting after this long (exit 1; the job goes on)."),
             .flag("plan", "Write nothing; report what a rotation would touch."),
             .value("batch-size", "N", "DEKs per batch transaction.", default: String(RotationArguments.defaultBatchSize)),
             .value("parts", "N", "Parts the DEK id space is split into for parallel workers.",
                    default: String(RotationArguments.defaultParts)),
             .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation."),
-            .flag("json", "Print JSON (with --plan)."),
+            .flag("json", "Print JSON: the plan, or job_id, enqueued and (with --wait) state."),
         ],
         run: { arguments in
             let connection = try Database.connect()
@@ -35,9 +37,9 @@ extension Command {
             // Refuse here what a worker would refuse: a keyring that cannot open the KEKs in use.
             let session = try KeySession.open()
             try KeyringProof.require(session.connection, session.rootKeys, actor: session.actor)
-            let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(rotationArguments))
-            print(job.inserted ? "rotation enqueued as job \(job.id)" : "a rotation is already queued or running: job \(job.id)")
-            if arguments.flag("wait") { try JobWaiter.wait(connection, jobID: job.id, label: "rotation") }
+            let request = try KeyJobKinds.rotationRequest(rotationArguments)
+            let job = try JobQueue(connection: connection).enqueue(request)
+            try enqueued(JobRequested(job, kind: request.kind, label: "rotation"), connection, arguments)
         }
     )
 
@@ -68,6 +70,8 @@ extension Command {
             .flag("all", "Every KEK (every DEK and value is replaced)."),
             .value("batch-size", "N", "DEKs per batch transaction.", default: "200"),
             .flag("wait", "Show progress until it ends."),
+            .value("timeout", "DURATION", "With --wait: give up waiting after this long (exit 1; the job goes on)."),
+            .json,
         ],
         run: { arguments in
             let ids = try (arguments.string("kek") ?? "").split(separator: ",").map { text -> Int32 in
@@ -82,21 +86,49 @@ extension Command {
                     kekIds: ids.isEmpty ? nil : ids, all: arguments.flag("all") ? true : nil,
                     batchSize: try arguments.int("batch-size"))),
                 maxAttempts: 10, uniqueKey: "reencrypt"))
-            print(job.inserted ? "re-encryption enqueued as job \(job.id)" : "a re-encryption is already queued or running: job \(job.id)")
-            if arguments.flag("wait") { try JobWaiter.wait(connection, jobID: job.id, label: "re-encryption") }
+            try enqueued(JobRequested(job, kind: KeyJobKinds.reencryption, label: "re-encryption"), connection, arguments)
         }
     )
+
+    /// Reports a requested job; with `--wait`, follows it to its end (or `--timeout`) first.
+    static func enqueued(_ requested: JobRequested, _ connection: PostgresConnection, _ arguments: ParsedArguments) throws {
+        var result = requested
+        let timeout = try arguments.duration("timeout")
+        guard arguments.flag("wait") else {
+            if timeout != nil { throw UsageError("\(arguments.commandPath): --timeout goes with --wait") }
+            return try arguments.report(result)
+        }
+        if !arguments.flag("json") { print(result.text) }
+        try JobWaiter.wait(connection, jobID: result.jobId, label: result.label, timeout: timeout)
+        result.state = "completed"
+        if arguments.flag("json") { try arguments.report(result) }
+    }
 
     static let rotateRoot = Command(
         name: "rotate-root",
         abstract: "Re-wrap every KEK under the active (first) root key of KEK_ROOT_KEYS.",
         discussion: "Afterwards the root keys it lists as unused can be removed from KEK_ROOT_KEYS (runbooks/root-key-rotation.md).",
-        run: { _ in
+        options: [.json],
+        run: { arguments in
             let session = try KeySession.open()
             let outcome = try RootRotation.run(session.connection, rootKeys: session.rootKeys, actor: Actor.current)
-            print("\(outcome.rewrapped.count) KEKs re-wrapped under root key '\(outcome.activeRootID)'")
-            print(outcome.unusedRootIDs.isEmpty ? "every root key in KEK_ROOT_KEYS is still in use"
-                  : "no KEK uses root keys \(outcome.unusedRootIDs.joined(separator: ", ")) any more; remove them from KEK_ROOT_KEYS")
+            try arguments.report(RootRotationResult(
+                rewrappedKekIds: outcome.rewrapped, activeRootKeyId: outcome.activeRootID, unusedRootKeyIds: outcome.unusedRootIDs))
         }
     )
+}
+
+/// `kek rotate-root`: which KEKs moved, and which root key ids nothing needs any more.
+struct RootRotationResult: CommandResult {
+    var rewrappedKekIds: [Int32]
+    var activeRootKeyId: String
+    var unusedRootKeyIds: [String]
+
+    var text: String {
+        "\(rewrappedKekIds.count) KEKs re-wrapped under root key '\(activeRootKeyId)'\n"
+            + (unusedRootKeyIds.isEmpty ? "every root key in KEK_ROOT_KEYS is still in use"
+               : "no KEK uses root keys \(unusedRootKeyIds.joined(separator: ", ")) any more; remove them from KEK_ROOT_KEYS")
+    }
+
+    private enum CodingKeys: String, CodingKey { case rewrappedKekIds, activeRootKeyId, unusedRootKeyIds }
 }

@@ -17,14 +17,14 @@ extension Command {
             .flag("watch", "Refresh until SIGINT."),
             .value("interval", "DURATION", "Time between refreshes with --watch.", default: "2s"),
             .value("count", "N", "With --watch: stop after N refreshes."),
-            .value("schedule-dir", "DIR", "Schedule files, for the next rotation's due time (default: ./jobs when present)."),
+            .value("schedule-dir", "DIR", "Schedule files, for the next rotation's due time (default: $KEK_SCHEDULE_DIR; none when unset)."),
             .flag("no-schedules", "Load no schedules (the next rotation is reported as unknown)."),
         ],
         run: { arguments in
             let interval = try arguments.duration("interval") ?? 2
             let count = try arguments.int("count")
             guard interval > 0, (count ?? 1) > 0 else { throw UsageError("kek status: --interval and --count must be positive") }
-            let expected = try? SchemaMigrator(directory: try SQLDirectory.locate()).latestVersion
+            let expected = try Database.migrator().latestVersion
             let reporter = StatusReporter(connection: try Database.connect(), schedules: try ScheduleFolder.load(arguments),
                                           expectedSchemaVersion: expected)
             let rootKeys = KEKHealthOutput.environmentRootKeys()

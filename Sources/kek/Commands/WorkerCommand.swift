@@ -11,8 +11,10 @@ extension Command {
             Any number of workers on any number of machines may run at once; PostgreSQL is the
             only coordinator. On SIGTERM/SIGINT each loop finishes the batch in hand, puts its job
             back in the queue at that checkpoint (no attempt counted) and the process exits 0.
-            A second signal exits at once. Schedules in --schedule-dir (default ./jobs when it
-            exists) are evaluated by every worker; each occurrence is enqueued once.
+            A second signal exits at once. SIGHUP is ignored (restart to apply new settings).
+            Under systemd (Type=notify) it sends READY=1 once running and WATCHDOG=1 every half
+            of WatchdogSec. Every option can also be set by its KEK_* variable (shown below). Schedules in --schedule-dir (or KEK_SCHEDULE_DIR; none
+            otherwise, never ./jobs by itself) are evaluated by every worker; each occurrence is enqueued once.
             Needs DATABASE_URL.
             """,
         options: [
@@ -22,7 +24,7 @@ extension Command {
             .value("shutdown-timeout", "DURATION", "Longest wait for loops to stop after a signal.", default: "30s"),
             .value("worker-id", "ID", "Name in leases, logs and the workers table (default host:pid)."),
             .value("log-format", "plain|json", "One line per job state change.", default: "plain"),
-            .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: ./jobs when present)."),
+            .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: $KEK_SCHEDULE_DIR; none when unset)."),
             .flag("no-schedules", "Evaluate no schedules."),
             .value("schedule-interval", "DURATION", "How often schedules are evaluated.", default: "60s"),
             .value("retention", "DURATION", "Delete finished jobs older than this.", default: "14d"),
@@ -31,7 +33,7 @@ extension Command {
             .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN."),
             .flag("status-public-reads", "With --status-listen on a non-loopback address: reads need no token."),
             .value("status-allow-host", "NAMES", "With --status-listen: extra Host: names answered (or KEK_STATUS_ALLOWED_HOSTS)."),
-        ],
+        ].withEnvironment(prefix: "KEK_"),
         run: { arguments in
             var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
             if let id = arguments.string("worker-id") { configuration.workerID = id }
@@ -52,6 +54,7 @@ extension Command {
             guard let format = JobLogWriter.Format(rawValue: arguments.string("log-format") ?? "plain") else {
                 throw UsageError("kek worker: --log-format must be plain or json")
             }
+            if format == .json { Terminal.useJSONLines() }
             if !arguments.flag("no-schedules") {
                 configuration.schedules = try ScheduleFolder.load(arguments)
                 configuration.scheduler = JobScheduler(conditions: JobKinds.conditions)
@@ -85,7 +88,17 @@ extension Command {
             }
             defer { statusServer?.stop() }
             worker.start()
-            while !ShutdownSignal.requested { Thread.sleep(forTimeInterval: 0.05) }
+            let systemd = SystemdNotify()
+            systemd.send("READY=1\nSTATUS=running \(configuration.concurrency) job loops")
+            var nextWatchdog = Date()
+            while !ShutdownSignal.requested {
+                if let interval = systemd.watchdogInterval, Date() >= nextWatchdog {
+                    systemd.send("WATCHDOG=1")
+                    nextWatchdog = Date().addingTimeInterval(interval)
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            systemd.send("STOPPING=1")
             log.record(JobEvent(event: "worker_stopping", workerID: configuration.workerID,
                                 message: "signal received; finishing batches in hand (up to \(Int(shutdownTimeout))s)"))
             worker.requestStop()

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import KeyManagement
+import PostgresClient
 
 /// The job kinds this `kek` binary can run, and the conditions its schedules may name.
 /// Adding a kind is one line here.
@@ -21,5 +22,15 @@ enum JobKinds {
             }
             return try KEKAge.activeOlderThan(connection, seconds: seconds)
         }]
+    }
+
+    /// Whether a schedule file's `"when"` condition holds now (for `kek jobs enqueue --file`
+    /// run by cron or a timer, so the file means the same there as in the worker).
+    static func holds(_ condition: (name: String, argument: String), for file: String,
+                      on connection: PostgresConnection) throws -> Bool {
+        guard let check = conditions[condition.name] else {
+            throw CommandFailure("\(file): unknown \"when\" condition '\(condition.name)'")
+        }
+        return try check(connection, try JobSchedule.load(file: file), condition.argument)
     }
 }

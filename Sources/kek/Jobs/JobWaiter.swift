@@ -21,11 +21,13 @@ enum JobWaiter {
         return Snapshot(state: try row.decode(0), done: try row.decode(1), total: try row.decode(2), lastError: try row.decode(3))
     }
 
-    /// Blocks until the job is completed (returns), or failed or cancelled (throws).
+    /// Blocks until the job is completed (returns), or failed or cancelled (throws), or
+    /// `timeout` seconds have passed (throws; the job itself goes on).
     static func wait(_ connection: PostgresConnection, jobID: Int64, label: String, interval: Double = 1,
-                     expectWorkers: Bool = true) throws {
+                     expectWorkers: Bool = true, timeout: Double? = nil) throws {
         var rate = RateMeter()
         var warnedNoWorker = false
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
         while true {
             guard let snapshot = try snapshot(connection, jobID: jobID) else {
                 throw CommandFailure("job \(jobID) no longer exists")
@@ -45,6 +47,16 @@ enum JobWaiter {
             if expectWorkers, !warnedNoWorker, try !workerSeen(connection) {
                 Terminal.note("\nno worker has reported in the last 30s: start one with 'kek worker' (the job waits for it)")
                 warnedNoWorker = true
+            }
+            if let deadline {
+                let left = deadline.timeIntervalSinceNow
+                if left <= 0 {
+                    Terminal.endProgress()
+                    throw CommandFailure("gave up waiting after \(Formatting.duration(timeout ?? 0)): job \(jobID) is \(snapshot.state) "
+                        + "and goes on; follow it with 'kek jobs show \(jobID)'")
+                }
+                Thread.sleep(forTimeInterval: min(interval, left))
+                continue
             }
             Thread.sleep(forTimeInterval: interval)
         }

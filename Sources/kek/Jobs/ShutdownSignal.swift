@@ -6,7 +6,10 @@ import Synchronization
 enum ShutdownSignal {
     static let received = Atomic<Int>(0)
 
+    /// Also ignores SIGHUP (documented): a closed terminal or a `kill -HUP` meant as "reload"
+    /// must not kill a worker in the middle of a batch.
     static func install() {
+        signal(SIGHUP, SIG_IGN)
         for number in [SIGTERM, SIGINT] {
             signal(number) { _ in
                 if ShutdownSignal.received.add(1, ordering: .relaxed).newValue > 1 { _exit(130) }

@@ -1,20 +1,22 @@
 import Foundation
+import KekMigrations
 import PostgresClient
-import ThrowawayPostgres
 
-/// How the CLI reaches PostgreSQL: `DATABASE_URL`, or for the demo a throwaway cluster.
+/// How the CLI reaches PostgreSQL: `DATABASE_URL` (or `DATABASE_URL_FILE`), else libpq's own
+/// `PG*` variables (`PGHOST`, `PGUSER`, `PGDATABASE`, `PGPASSFILE`...), which libpq reads
+/// itself from an empty connection string.
 enum Database {
     static var url: String? {
-        ProcessInfo.processInfo.environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        try? EnvironmentSecret.value("DATABASE_URL")
     }
 
     /// The connection string commands use; they never start a server on their own.
     static func requiredURL() throws -> String {
-        guard let url else {
-            throw CommandFailure("DATABASE_URL is not set; export it (e.g. postgresql://user@host:5432/db) "
-                + "or try 'kek demo', which starts a throwaway PostgreSQL")
-        }
-        return url
+        if let url = try EnvironmentSecret.value("DATABASE_URL") { return url }
+        let environment = ProcessInfo.processInfo.environment
+        if environment.keys.contains(where: { $0.hasPrefix("PG") && !$0.hasPrefix("PGDATA") }) { return "" }
+        throw CommandFailure("DATABASE_URL is not set; export it (e.g. postgresql://user@host:5432/db), set DATABASE_URL_FILE, "
+            + "or set libpq's PGHOST/PGUSER/PGDATABASE; or try 'kek demo', which starts a throwaway PostgreSQL")
     }
 
     /// Every transaction of every connection this process opens gets `lock_timeout`
@@ -30,31 +32,17 @@ enum Database {
         try PostgresConnection(try requiredURL())
     }
 
-    /// Applies the migrations shipped with this binary.
-    static func migrate(_ connection: PostgresConnection) throws -> SchemaMigrator.Report {
-        try SchemaMigrator(directory: try SQLDirectory.locate()).migrate(connection)
+    /// The migrations this binary applies: those compiled into it, or the folder named by
+    /// `KEK_SQL_DIR` when that is set. Never a `sql/` found in the working directory.
+    static func migrator() throws -> SchemaMigrator {
+        if let folder = ProcessInfo.processInfo.environment["KEK_SQL_DIR"], !folder.isEmpty {
+            return try SchemaMigrator(directory: folder)
+        }
+        return try SchemaMigrator(files: KekMigrations.files)
     }
-}
 
-/// Finds the `sql/` folder of migrations that ships with this binary.
-enum SQLDirectory {
-    /// `KEK_SQL_DIR`, then `share/kek/sql` beside an installed binary, then the repository's
-    /// `sql/` above the build folder, then `./sql`.
-    static func locate() throws -> String {
-        let environment = ProcessInfo.processInfo.environment
-        var candidates: [String] = []
-        if let explicit = environment["KEK_SQL_DIR"] { candidates.append(explicit) }
-        var folder = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
-        candidates.append(folder.appendingPathComponent("../share/kek/sql").path)
-        for _ in 0..<6 {
-            candidates.append(folder.appendingPathComponent("sql").path)
-            folder.deleteLastPathComponent()
-        }
-        candidates.append(FileManager.default.currentDirectoryPath + "/sql")
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate + "/001_key_store.sql") {
-            return URL(fileURLWithPath: candidate).standardizedFileURL.path
-        }
-        throw CommandFailure("cannot find the sql/ migrations folder; set KEK_SQL_DIR to it")
+    static func migrate(_ connection: PostgresConnection) throws -> SchemaMigrator.Report {
+        try migrator().migrate(connection)
     }
 
     static func executablePath() -> String {

@@ -1,18 +1,19 @@
 import Foundation
 import JobQueue
 
-/// The schedule files a process loads: `--schedule-dir`, else `./jobs` when it exists.
-/// Shared by `kek worker` (which runs them) and `kek serve` (which reports the next rotation).
+/// The schedule files a process loads: `--schedule-dir DIR`, else `KEK_SCHEDULE_DIR`, else none.
+/// Never the working directory's `./jobs` by itself: from a checkout that would run the
+/// examples, and under systemd (working directory `/`) silently nothing.
+/// Shared by `kek worker` (which runs them) and `kek serve`/`kek status` (the next rotation).
 enum ScheduleFolder {
     static func load(_ arguments: ParsedArguments) throws -> [JobSchedule] {
         if arguments.flag("no-schedules") { return [] }
-        let explicit = arguments.string("schedule-dir")
-        let folder = explicit ?? "jobs"
+        let fromEnvironment = ProcessInfo.processInfo.environment["KEK_SCHEDULE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let folder = arguments.string("schedule-dir") ?? fromEnvironment else { return [] }
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue {
-            return try JobSchedule.load(directory: folder)
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CommandFailure("schedule folder '\(folder)' does not exist")
         }
-        if explicit != nil { throw CommandFailure("schedule folder '\(folder)' does not exist") }
-        return []
+        return try JobSchedule.load(directory: folder)
     }
 }

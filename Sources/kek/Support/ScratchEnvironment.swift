@@ -50,11 +50,18 @@ struct ScratchEnvironment {
 
     func finish(keep: Bool) {
         if keep {
-            print("\nthe database is still running:")
+            // Full paths: kek is not on PATH until installed (README, "Install"), and the
+            // server belongs to the postgres user when the demo ran as root.
+            let kek = Database.executablePath()
+            print("\nthe database is still running; in this shell:")
             print("  export DATABASE_URL=\"\(url)\"")
             if let ephemeralRootKeyFile { print("  export KEK_ROOT_KEYS_FILE=\(ephemeralRootKeyFile)") }
-            print("  then try: kek keys list; kek status; kek rotate --plan; kek audit list; kek worker")
-            if let cluster { print("stop it with: pg_ctl -D \(cluster.directory)/data stop && rm -rf \(cluster.directory)") }
+            print("then try:")
+            for command in ["keys list", "status", "rotate --plan", "projects list", "audit verify",
+                            "worker --status-listen localhost:0    # Ctrl-C stops it"] {
+                print("  \(kek) \(command)")
+            }
+            if let cluster { print("stop it with:\n  \(cluster.stopCommand)") }
             return
         }
         if let ephemeralRootKeyFile { SecretFile.remove(ephemeralRootKeyFile) }

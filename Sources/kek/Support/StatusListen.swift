@@ -6,15 +6,23 @@ import StatusAPI
 /// Starting the status server from `kek serve` and `kek worker --status-listen`: the
 /// address, the token from `KEK_STATUS_TOKEN`, the schema version this binary ships.
 enum StatusListen {
-    /// `HOST:PORT` with a numeric host; IPv6 in brackets (`[::1]:9187`). Port 0 picks a free one.
+    /// The default address: loopback, on a port outside the Prometheus exporters' allocation
+    /// range 9100-9999 (that range is fully allocated; 9187 is postgres_exporter's).
+    static let defaultListen = "127.0.0.1:7837"
+
+    /// `HOST:PORT`; IPv6 in brackets (`[::1]:7837`); a host name (`localhost`) is resolved to
+    /// its first address, IPv4 first. Port 0 picks a free one.
     static func parse(_ text: String, option: String) throws -> (host: String, port: UInt16) {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw UsageError("\(option) expects HOST:PORT like 127.0.0.1:9187, got '\(text)'")
+            throw UsageError("\(option) expects HOST:PORT like \(defaultListen), got '\(text)'")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw UsageError("\(option) expects HOST:PORT like 127.0.0.1:9187, got '\(text)'") }
-        return (host, port)
+        guard !host.isEmpty else { throw UsageError("\(option) expects HOST:PORT like \(defaultListen), got '\(text)'") }
+        guard let address = HostName.numericAddress(host) else {
+            throw UsageError("\(option): cannot resolve host '\(host)' to an address")
+        }
+        return (address, port)
     }
 
     static func configuration(listen: String, option: String, requireToken: Bool, publicReads: Bool, allowHosts: String?,
@@ -23,9 +31,9 @@ enum StatusListen {
         var configuration = StatusConfiguration(databaseURL: try Database.requiredURL())
         configuration.http.host = address.host
         configuration.http.port = address.port
-        configuration.token = ProcessInfo.processInfo.environment["KEK_STATUS_TOKEN"].flatMap(BearerToken.init)
+        configuration.token = try EnvironmentSecret.value("KEK_STATUS_TOKEN").flatMap(BearerToken.init)
         if requireToken && configuration.token == nil {
-            throw UsageError("--require-token needs KEK_STATUS_TOKEN to be set (and not empty)")
+            throw UsageError("--require-token needs KEK_STATUS_TOKEN (or KEK_STATUS_TOKEN_FILE) to be set (and not empty)")
         }
         configuration.requireTokenForReads = requireToken
         let extra = allowHosts ?? ProcessInfo.processInfo.environment["KEK_STATUS_ALLOWED_HOSTS"] ?? ""
@@ -33,11 +41,8 @@ enum StatusListen {
         if let problem = configuration.requireTokenOffLoopback(publicReads: publicReads) { throw UsageError("\(option): \(problem)") }
         configuration.schedules = schedules
         configuration.actor = actor
-        do {
-            configuration.expectedSchemaVersion = try SchemaMigrator(directory: try SQLDirectory.locate()).latestVersion
-        } catch {
-            Terminal.note("kek: warning: \(error); /readyz will only check that the database answers")
-        }
+        configuration.expectedSchemaVersion = try Database.migrator().latestVersion
+        configuration.version = KekVersion.current
         return configuration
     }
 
