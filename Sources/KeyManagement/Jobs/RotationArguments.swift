@@ -13,6 +13,20 @@ public struct RotationArguments: Codable, Sendable {
         self.maxRate = maxRate
     }
 
+    /// Absent fields take their defaults; `null` and values outside `JobArgumentBounds` are refused.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try container.decodeAbsentOrValue(Int.self, forKey: .batchSize)
+        parts = try container.decodeAbsentOrValue(Int.self, forKey: .parts)
+        maxRate = try container.decodeAbsentOrValue(Double.self, forKey: .maxRate)
+        try validate()
+    }
+
+    /// Throws `InvalidJobArguments` naming the first field outside its documented bounds.
+    public func validate() throws {
+        try JobArgumentBounds.check(batchSize: batchSize, parts: parts, maxRate: maxRate)
+    }
+
     /// 2,000 rows per batch measured best on 2 cores (see README, Performance): larger
     /// batches hold row locks longer for no gain in rate.
     public static let defaultBatchSize = 2000

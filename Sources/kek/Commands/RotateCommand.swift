@@ -17,7 +17,8 @@ extension Command {
             .value("batch-size", "N", "DEKs per batch transaction.", default: String(RotationArguments.defaultBatchSize)),
             .value("parts", "N", "Parts the DEK id space is split into for parallel workers.",
                    default: String(RotationArguments.defaultParts)),
-            .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation."),
+            .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation, final sweep included "
+                   + "(\(Int(JobArgumentBounds.maxRate.lowerBound)) to \(Int(JobArgumentBounds.maxRate.upperBound)))."),
             .flag("json", "Print JSON (with --plan)."),
         ],
         run: { arguments in
@@ -27,11 +28,8 @@ extension Command {
                 return
             }
             let rotationArguments = RotationArguments(
-                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"),
-                maxRate: try arguments.int("max-rate").map(Double.init))
-            guard (rotationArguments.batchSize ?? 1) > 0, (rotationArguments.parts ?? 1) > 0 else {
-                throw UsageError("kek rotate: --batch-size and --parts must be positive")
-            }
+                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"), maxRate: try arguments.rate("max-rate"))
+            try arguments.checkBounds { try rotationArguments.validate() }
             _ = try RootKeys.fromEnvironment()
             let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(rotationArguments))
             print(job.inserted ? "rotation enqueued as job \(job.id)" : "a rotation is already queued or running: job \(job.id)")
@@ -57,33 +55,6 @@ extension Command {
         }
         print("wrap limit per KEK: \(Formatting.count(plan.wrapLimit)) (NIST SP 800-38D 8.3)")
     }
-
-    static let reencrypt = Command(
-        name: "reencrypt",
-        abstract: "After a compromise: give every value under the given KEKs a new DEK and a new ciphertext.",
-        options: [
-            .value("kek", "ID[,ID]", "The compromised KEK(s)."),
-            .flag("all", "Every KEK (every DEK and value is replaced)."),
-            .value("batch-size", "N", "DEKs per batch transaction.", default: "200"),
-            .flag("wait", "Show progress until it ends."),
-        ],
-        run: { arguments in
-            let ids = try (arguments.string("kek") ?? "").split(separator: ",").map { text -> Int32 in
-                guard let id = Int32(text) else { throw UsageError("kek reencrypt: --kek takes KEK ids, got '\(text)'") }
-                return id
-            }
-            guard ids.isEmpty != arguments.flag("all") else { throw UsageError("kek reencrypt: give either --kek ID or --all") }
-            let connection = try Database.connect()
-            let job = try JobQueue(connection: connection).enqueue(JobRequest(
-                kind: KeyJobKinds.reencryption,
-                argumentsJSON: try JobJSON.encode(ReencryptArguments(
-                    kekIds: ids.isEmpty ? nil : ids, all: arguments.flag("all") ? true : nil,
-                    batchSize: try arguments.int("batch-size"))),
-                maxAttempts: 10, uniqueKey: "reencrypt"))
-            print(job.inserted ? "re-encryption enqueued as job \(job.id)" : "a re-encryption is already queued or running: job \(job.id)")
-            if arguments.flag("wait") { try JobWaiter.wait(connection, jobID: job.id, label: "re-encryption") }
-        }
-    )
 
     static let rotateRoot = Command(
         name: "rotate-root",
