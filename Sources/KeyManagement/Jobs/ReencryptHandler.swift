@@ -67,9 +67,9 @@ struct ReencryptHandler: JobHandler {
     @discardableResult
     private func step(_ context: JobContext, _ checkpoint: inout Checkpoint, keks: KEKCiphers, kekID: Int32, after: Int64,
                       limit: Int, rate: Double?, advance: Bool) throws -> ReencryptBatchResult {
-        if let rate { try context.throttle(units: limit, ratePerSecond: rate) }
         let current = checkpoint
-        let (result, next) = try context.batch { connection in
+        let (result, next) = try RotationThrottle.batch(context, units: limit, maxRate: rate) {
+            try context.batch { connection in
             let result = try Reencrypt.batch(connection, keks: keks, kekID: kekID, after: after, limit: limit)
             var next = current
             next.replaced += Int64(result.deksReplaced)
@@ -81,8 +81,8 @@ struct ReencryptHandler: JobHandler {
                 if let last = result.lastID { next.afterId = last } else { next.index += 1; next.afterId = 0 }
             }
             return ((result, next), JobProgress(done: next.done, checkpointJSON: try JobJSON.encode(next)))
-        }
-        if let rate, result.moved < limit { try context.throttle(units: result.moved - limit, ratePerSecond: rate) }
+            }
+        } moved: { $0.0.moved }
         checkpoint = next
         return result
     }
