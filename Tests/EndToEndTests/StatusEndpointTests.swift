@@ -109,7 +109,7 @@ final class StatusEndpointTests: XCTestCase {
         XCTAssertEqual(parts["completed"] as? Int, parts["count"] as? Int)
         let keks = try XCTUnwrap(report["keks"] as? [[String: Any]])
         for row in try connection.query("""
-            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id)::int8, k.wrap_count FROM keks k
+            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id)::int8, kek_wraps(k.id) FROM keks k
             """) {
             let id: Int32 = try row.decode(0)
             let listed = try XCTUnwrap(keks.first { $0["id"] as? Int == Int(id) })

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 
 /// The documented bounds of the knobs an operator passes to rotation and re-encryption
 /// jobs, checked by the CLI, by the HTTP endpoint and again by the handler, so that no path
@@ -60,5 +61,23 @@ extension KeyedDecodingContainer {
             throw InvalidJobArguments("\(name) must be a value or left out, not null")
         }
         return try decode(T.self, forKey: key)
+    }
+}
+
+/// Key-domain refusals that no retry can fix (a KEK that does not exist, no active KEK, a
+/// wrap budget too small, a KEK in the wrong state), turned into `PermanentJobError` so the
+/// job fails at its first attempt instead of retrying for hours.
+enum PermanentRefusal {
+    static func convert<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as KeyManagementError {
+            switch error {
+            case .kekNotFound, .noActiveKEK, .wrapBudgetTooSmall, .wrongState, .kekUnreadable:
+                throw PermanentJobError(error.description)
+            default:
+                throw error
+            }
+        }
     }
 }

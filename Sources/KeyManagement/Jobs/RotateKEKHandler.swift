@@ -33,17 +33,20 @@ struct RotateKEKHandler: JobHandler {
 
     private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
-        try context.batch { connection in
-            let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id)
-            let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
-            for (index, part) in parts.enumerated() {
-                let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
-                try context.enqueueChild(JobRequest(
-                    kind: RewrapPartHandler.kind, argumentsJSON: try JobJSON.encode(partArguments),
-                    maxAttempts: 20, uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
+        try PermanentRefusal.convert {
+            try context.batch { connection in
+                let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id,
+                                                    rewrapOnly: arguments.rewrapOnly)
+                let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
+                for (index, part) in parts.enumerated() {
+                    let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
+                    try context.enqueueChild(JobRequest(
+                        kind: RewrapPartHandler.kind, argumentsJSON: try JobJSON.encode(partArguments),
+                        maxAttempts: 20, uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
+                }
+                let checkpoint = RotationCheckpoint(phase: .parts, start: start, startedAt: Date().timeIntervalSince1970)
+                return ((), JobProgress(done: 0, total: start.total, checkpointJSON: try JobJSON.encode(checkpoint)))
             }
-            let checkpoint = RotationCheckpoint(phase: .parts, start: start, startedAt: Date().timeIntervalSince1970)
-            return ((), JobProgress(done: 0, total: start.total, checkpointJSON: try JobJSON.encode(checkpoint)))
         }
     }
 

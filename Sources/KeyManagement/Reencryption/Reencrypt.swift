@@ -61,7 +61,6 @@ public enum Reencrypt {
                 result.failures.append(RewrapFailure(dekId: dekID, reason: "\(error)"))
             }
         }
-        try DataKeys.recordWraps(connection, kekID: active.kekID, count: result.wraps)
         return result
     }
 

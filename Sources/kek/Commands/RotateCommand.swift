@@ -10,10 +10,15 @@ extension Command {
             Enqueues a rotate_kek job (one at a time: a second 'kek rotate' reports the running one).
             Workers ('kek worker') split it into parts and rewrap in batches; the old KEK is retired
             once no DEK is left under it. Pause or resume it with 'kek jobs pause|resume ID'.
+            While a decrypt_only KEK still wraps DEKs (after 'kek keys activate N', or a rotation
+            that failed), it generates no KEK and moves those DEKs to the active one (as
+            --rewrap-only does). It is refused up front when the target KEK's wrap budget
+            (kek_settings.wrap_limit, 'kek keys wrap-limit') cannot hold every DEK to move.
             """,
         options: [
             .flag("wait", "Show progress until the rotation ends."),
-            .flag("plan", "Write nothing; report what a rotation would touch."),
+            .flag("plan", "Write nothing; report what a rotation would touch (exit 1 when it would be refused)."),
+            .flag("rewrap-only", "Generate no KEK: move the DEKs of every decrypt_only KEK to the active one."),
             .value("batch-size", "N", "DEKs per batch transaction.", default: String(RotationArguments.defaultBatchSize)),
             .value("parts", "N", "Parts the DEK id space is split into for parallel workers.",
                    default: String(RotationArguments.defaultParts)),
@@ -22,14 +27,19 @@ extension Command {
             .flag("json", "Print JSON (with --plan)."),
         ],
         run: { arguments in
+            let rotationArguments = RotationArguments(
+                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"), maxRate: try arguments.rate("max-rate"),
+                rewrapOnly: arguments.flag("rewrap-only") ? true : nil)
+            try arguments.checkBounds { try rotationArguments.validate() }
             let connection = try Database.connect()
+            // The same decision and budget check the rotation job makes, before anything is enqueued.
+            let plan = try RotationPlan.make(connection, rewrapOnly: rotationArguments.rewrapOnly)
             if arguments.flag("plan") {
-                try printPlan(try RotationPlan.make(connection), json: arguments.flag("json"))
+                try printPlan(plan, json: arguments.flag("json"))
+                try plan.checkBudget()
                 return
             }
-            let rotationArguments = RotationArguments(
-                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"), maxRate: try arguments.rate("max-rate"))
-            try arguments.checkBounds { try rotationArguments.validate() }
+            try plan.checkBudget()
             _ = try RootKeys.fromEnvironment()
             let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(rotationArguments))
             print(job.inserted ? "rotation enqueued as job \(job.id)" : "a rotation is already queued or running: job \(job.id)")
@@ -39,7 +49,12 @@ extension Command {
 
     static func printPlan(_ plan: RotationPlan, json: Bool) throws {
         if json { return try JSONOutput.print(plan) }
-        print("A rotation would generate and activate a new KEK and rewrap \(Formatting.count(plan.deksToRewrap)) DEKs:")
+        if plan.generatesKek {
+            print("A rotation would generate and activate a new KEK and rewrap \(Formatting.count(plan.deksToRewrap)) DEKs:")
+        } else {
+            print("A rotation would generate no KEK and move \(Formatting.count(plan.deksToRewrap)) DEKs of decrypt_only KEKs "
+                  + "to the active KEK \(plan.targetKek.map(String.init) ?? "?"):")
+        }
         print(TextTable.render(["KEK", "STATE", "DEKS", "WRAPS", "HEADROOM"], plan.keks.map {
             [String($0.id), $0.state, Formatting.count($0.deks), Formatting.count($0.wrapCount), Formatting.count($0.wrapHeadroom)]
         }))
@@ -53,7 +68,8 @@ extension Command {
         } else {
             print("estimated time: unknown (no finished rotation to measure a rate from)")
         }
-        print("wrap limit per KEK: \(Formatting.count(plan.wrapLimit)) (NIST SP 800-38D 8.3)")
+        print("wrap limit per KEK: \(Formatting.count(plan.wrapLimit)) (NIST SP 800-38D 8.3); the target KEK has "
+              + "\(Formatting.count(plan.targetHeadroom)) wraps left" + (plan.fits ? "" : ": too few, the rotation would be refused"))
     }
 
     static let rotateRoot = Command(
