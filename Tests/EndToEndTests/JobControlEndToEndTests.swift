@@ -48,13 +48,21 @@ final class JobControlEndToEndTests: XCTestCase {
     func testRateCapHoldsOverEveryFiveSecondWindowSweepIncluded() throws {
         let total = 50_000
         let scenario = try RotationScenario(secrets: total)
-        let workers = [try scenario.worker("t1"), try scenario.worker("t2")]
+        let served = try scenario.kek.startLogged(
+            ["worker", "--lease", "3s", "--poll-interval", "1s", "--no-schedules", "--worker-id", "t1",
+             "--status-listen", "127.0.0.1:0"], name: "t1")
+        let workers = [served, try scenario.worker("t2")]
         defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
+        let (base, _) = try StatusServerProcess.waitForAddress(log: served.log, process: served.process)
         let job = try scenario.enqueueRotation(["--parts", "4", "--max-rate", "2000"])
         var samples: [(at: Double, moved: Int)] = []
+        var views: ProgressViews?
         let start = Date()
         let state = try scenario.waitForEnd(of: job, timeout: 240) {
             samples.append((Date().timeIntervalSince(start), try moved(scenario)))
+            if views == nil, samples.last!.moved >= 30_000 {
+                views = try ProgressViews(kek: scenario.kek, statusBase: base, job: job)
+            }
             Thread.sleep(forTimeInterval: 0.05)  // with waitForEnd's 0.2 s: one sample every 0.25 s
         }
         samples.append((Date().timeIntervalSince(start), try moved(scenario)))
@@ -69,6 +77,10 @@ final class JobControlEndToEndTests: XCTestCase {
         print("max-rate 2000: worst 5 s window \(Int(worst)) rows/s, average \(Int(Double(total) / seconds)) rows/s over \(Int(seconds)) s")
         XCTAssertLessThanOrEqual(worst, 2_300)
         XCTAssertGreaterThan(worst, 1_000, "the cap should not slow the rotation far below it")
+        let seen = try XCTUnwrap(views)
+        print("at one moment: \(seen.views)")
+        XCTAssertEqual(seen.views[0].state, "running")
+        seen.assertAgree(tolerance: 0.1)
         try scenario.assertRotated(from: scenario.firstKEK, secrets: total)
     }
 
