@@ -11,28 +11,30 @@ CREATE TABLE kek_settings (
 );
 INSERT INTO kek_settings DEFAULT VALUES;
 
--- Wraps counted since this migration, striped by backend so that concurrent inserts under the
--- same (active) KEK do not queue on one counter row: each transaction adds to the stripe of
--- its backend (pid % 64), and a KEK's count is keks.wrap_count (what was counted before) plus
--- the sum of its stripes. Only the owner writes here (through the SECURITY DEFINER trigger):
--- no role an application or the worker logs in with can lower a count.
-CREATE TABLE kek_wrap_stripes (
+-- Wraps counted since this migration. A KEK's count is keks.wrap_count (what was counted
+-- before) plus the sum of its rows here. A transaction adds its wraps to any row of the KEK
+-- that no other transaction holds (FOR UPDATE SKIP LOCKED), or appends a row when all are
+-- held: concurrent inserts under the same (active) KEK never wait for each other, and the
+-- table grows only to the highest number of transactions that ever wrapped at once.
+-- Only the owner writes here (through the SECURITY DEFINER functions below): no role an
+-- application or the worker logs in with can lower a count.
+CREATE TABLE kek_wrap_counters (
+    id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kek_id integer NOT NULL REFERENCES keks (id),
-    stripe smallint NOT NULL CHECK (stripe BETWEEN 0 AND 63),
-    wraps  bigint NOT NULL CHECK (wraps >= 0),
-    PRIMARY KEY (kek_id, stripe)
+    wraps  bigint NOT NULL CHECK (wraps >= 0)
 );
+CREATE INDEX kek_wrap_counters_kek_id ON kek_wrap_counters (kek_id);
 
 -- Every wrap made under KEK p_kek so far (committed, plus this transaction's own).
 CREATE FUNCTION kek_wraps(p_kek integer) RETURNS bigint LANGUAGE sql STABLE AS $$
     SELECT coalesce((SELECT wrap_count FROM keks WHERE id = p_kek), 0)
-         + coalesce((SELECT sum(wraps) FROM kek_wrap_stripes WHERE kek_id = p_kek), 0)::bigint
+         + coalesce((SELECT sum(wraps) FROM kek_wrap_counters WHERE kek_id = p_kek), 0)::bigint
 $$;
 
 -- Adds p_wraps to KEK p_kek's count, refusing when it would pass the limit. Two
 -- transactions that wrap at the same moment each see the other's wraps only once it commits,
 -- so the limit can be passed by at most the wraps in flight: keep it well below 2^32.
--- Runs as the owner (the only writer of kek_wrap_stripes); callable only from the triggers.
+-- Runs as the owner (the only writer of kek_wrap_counters); callable only from the triggers.
 CREATE FUNCTION kek_add_wraps(p_kek integer, p_wraps bigint) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
     wrap_limit_now bigint;
@@ -46,9 +48,11 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'rotate to a new KEK (kek rotate); the limit is kek_settings.wrap_limit (kek keys wrap-limit)';
     END IF;
-    INSERT INTO kek_wrap_stripes AS s (kek_id, stripe, wraps)
-    VALUES (p_kek, pg_backend_pid() % 64, p_wraps)
-    ON CONFLICT (kek_id, stripe) DO UPDATE SET wraps = s.wraps + EXCLUDED.wraps;
+    UPDATE kek_wrap_counters SET wraps = wraps + p_wraps
+     WHERE id = (SELECT id FROM kek_wrap_counters WHERE kek_id = p_kek LIMIT 1 FOR UPDATE SKIP LOCKED);
+    IF NOT FOUND THEN
+        INSERT INTO kek_wrap_counters (kek_id, wraps) VALUES (p_kek, p_wraps);
+    END IF;
 END
 $$;
 
@@ -86,6 +90,6 @@ CREATE TRIGGER data_keys_count_rewrapped_wraps
     FOR EACH STATEMENT EXECUTE FUNCTION kek_count_rewrapped_wraps();
 
 -- Reading counts and the limit is harmless; changing the limit is for the owner and the worker
--- (kek keys wrap-limit). Nobody but the owner writes the stripes.
-GRANT SELECT ON kek_settings, kek_wrap_stripes TO kek_worker, kek_app;
+-- (kek keys wrap-limit). Nobody but the owner writes the counters.
+GRANT SELECT ON kek_settings, kek_wrap_counters TO kek_worker, kek_app;
 GRANT UPDATE (wrap_limit) ON kek_settings TO kek_worker;

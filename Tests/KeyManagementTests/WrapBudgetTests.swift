@@ -38,14 +38,16 @@ final class WrapBudgetTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys"), 4)
     }
 
+    /// The counters only the owner writes; keks.wrap_count (the count before sql/031) is
+    /// guarded by the KEK lifecycle triggers of issue #16.
     func testNoLoginRoleCanLowerTheCount() throws {
         let f = try KeyFixture()
         let kekID = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         try f.seedDEKs(5)
         for role in ["kek_app", "kek_worker"] {
             try f.connection.execute("SET ROLE \(role)")
-            for statement in ["UPDATE kek_wrap_stripes SET wraps = 0", "DELETE FROM kek_wrap_stripes",
-                              "INSERT INTO kek_wrap_stripes (kek_id, stripe, wraps) VALUES (\(kekID), 1, 0)"] {
+            for statement in ["UPDATE kek_wrap_counters SET wraps = 0", "DELETE FROM kek_wrap_counters",
+                              "INSERT INTO kek_wrap_counters (kek_id, wraps) VALUES (\(kekID), 0)"] {
                 XCTAssertThrowsError(try f.connection.execute(statement), "\(role): \(statement)") {
                     XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege, "\($0)")
                 }
@@ -53,6 +55,30 @@ final class WrapBudgetTests: XCTestCase {
             XCTAssertThrowsError(try f.connection.execute("SELECT kek_add_wraps(\(kekID), -5)"), role)
             try f.connection.execute("RESET ROLE")
         }
+        XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kekID), 5)
+    }
+
+    /// Counting takes no lock another inserting transaction waits for: while one application
+    /// transaction that inserted a DEK is still open, another inserts under the same KEK at once.
+    func testConcurrentInsertsUnderTheSameKEKDoNotWaitForEachOther() throws {
+        let f = try KeyFixture()
+        let kekID = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.seedDEKs(1)
+        let kek = try KEKCiphers(connection: f.connection, rootKeys: f.rootKeys).active()
+        let open = try PostgresConnection(f.url)
+        try open.execute("BEGIN")
+        try open.execute("INSERT INTO data_keys (kek_id, wrapped_key) VALUES ($1, $2)",
+                         [kekID, try kek.wrapDEK(try KeyGenerator.newDEK(), dekID: 1_000_000)])
+        let other = try PostgresConnection(f.url)
+        try other.execute("SET lock_timeout = '2s'")
+        let started = Date()
+        for _ in 0..<3 {
+            try other.execute("INSERT INTO data_keys (kek_id, wrapped_key) VALUES ($1, $2)",
+                              [kekID, try kek.wrapDEK(try KeyGenerator.newDEK(), dekID: 1_000_001)])
+        }
+        print("3 inserts beside an open inserting transaction took \(Int(Date().timeIntervalSince(started) * 1000)) ms")
+        XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kekID), 4, "the open transaction's wrap is not visible yet")
+        try open.execute("COMMIT")
         XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kekID), 5)
     }
 
