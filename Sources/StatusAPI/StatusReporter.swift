@@ -90,7 +90,7 @@ public final class StatusReporter {
             id: row.id, kind: row.kind, state: progress?.state.rawValue ?? row.state, desiredState: row.desiredState,
             attempt: row.attempt, maxAttempts: row.maxAttempts, done: progress?.done ?? row.progressDone, total: row.progressTotal,
             progressRatio: progress?.ratio, rowsPerSecond: progress?.rate, etaSeconds: progress?.etaSeconds,
-            lastError: row.lastError, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
+            lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
             createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
     }
 }
