@@ -39,6 +39,10 @@ final class StatusEndpointTests: XCTestCase {
             XCTAssertTrue(kek.waitForExit(worker, timeout: 30))
         }
         let (base, _) = try StatusServerProcess.waitForAddress(log: log, process: worker)
+        // The worker's key-kinds gate opens once its keyring is proven, which can trail the
+        // server's start on a loaded machine: poll (bounded) instead of asking once.
+        let readyBy = Date().addingTimeInterval(20)
+        while try Curl.request(base + "/readyz").status != 200, Date() < readyBy { Thread.sleep(forTimeInterval: 0.1) }
         XCTAssertEqual(try Curl.request(base + "/readyz").status, 200)
 
         // A rate cap stretches the rotation over several seconds so progress can be watched.
