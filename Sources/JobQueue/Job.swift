@@ -35,6 +35,8 @@ public struct Job: Sendable, Equatable {
     public var checkpointJSON: String?
     public var resultJSON: String?
     public var lastError: String?
+    /// Errors of earlier attempts, oldest first (JSON array of {attempt, at, error}).
+    public var attemptErrorsJSON: String
     public var createdAt: Date
     public var updatedAt: Date
     public var startedAt: Date?
@@ -47,7 +49,7 @@ public struct Job: Sendable, Equatable {
         ["id", "kind", "args", "state", "desired_state", "priority", "run_at", "attempt", "max_attempts",
          "max_run_seconds", "unique_key", "parent_id", "lease_owner", "lease_expires_at", "progress_done",
          "progress_total", "rate", "checkpoint", "result", "last_error", "created_at", "updated_at",
-         "started_at", "attempted_at", "checkpointed_at", "finished_at"]
+         "started_at", "attempted_at", "checkpointed_at", "finished_at", "attempt_errors"]
             .map { "\(table).\($0)" }.joined(separator: ", ")
     }
 
@@ -72,6 +74,7 @@ public struct Job: Sendable, Equatable {
         checkpointJSON = try row.decode("checkpoint")
         resultJSON = try row.decode("result")
         lastError = try row.decode("last_error")
+        attemptErrorsJSON = try row.decode("attempt_errors")
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
         startedAt = try row.decode("started_at")

@@ -111,6 +111,34 @@ public final class JobContext {
         desiredState = try lease.renew(on: connection)
     }
 
+    /// Waits `seconds` between batches (a throttle, rows another transaction holds), renewing
+    /// the lease every second or third of its length, whichever is shorter, so a long wait
+    /// never loses the job. Throws `JobStopRequested` as soon as a renewal sees that an
+    /// operator paused or cancelled the job, or the worker is stopping.
+    public func wait(_ seconds: Double) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if let reason = stopReason { throw JobStopRequested(reason: reason) }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return }
+            stop.sleep(min(left, 1, max(0.05, lease.seconds / 3)))
+            try renewLease()
+        }
+    }
+
+    /// Keeps this job and every part of its family (its parent and siblings, on any worker)
+    /// under one cap of `ratePerSecond` units: reserves `units` for the batch about to run and
+    /// waits (renewing the lease) until their slot begins. A negative `units` gives back what
+    /// the last reservation did not use. Call outside `batch`. The cap is a token bucket with
+    /// a burst of one reservation, not an average: idle time earns no credit, so over any
+    /// window the family does at most `ratePerSecond * window` plus one batch.
+    public func throttle(units: Int, ratePerSecond: Double) throws {
+        guard units != 0 else { return }
+        let seconds: Double = try connection.query("SELECT kek_throttle_reserve($1, $2, $3)",
+                                                   [job.parentID ?? job.id, Double(units), ratePerSecond])[0].decode(0)
+        if units > 0, seconds > 0 { try wait(seconds) }
+    }
+
     /// Enqueues a job; inside `batch` it commits (or rolls back) with that batch.
     @discardableResult
     public func enqueue(_ request: JobRequest) throws -> EnqueuedJob {

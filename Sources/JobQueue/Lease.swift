@@ -43,13 +43,16 @@ public struct JobLease: Sendable, Equatable {
                 updated_at = now()
              WHERE \(Self.fence) RETURNING desired_state
             """, [jobID, token, progressDone, progressTotal, checkpointJSON.map(PostgresJSON.init), seconds])
-        return try desiredState(rows)
+        let desired = try desiredState(rows)
+        try connection.execute("SELECT kek_job_sample($1)", [jobID])
+        return desired
     }
 
-    /// Marks the job completed with an optional JSON result.
+    /// Marks the job completed with an optional JSON result. Errors of earlier attempts stay
+    /// in `attempt_errors`; none is shown as the job's current error any more.
     func complete(on connection: PostgresConnection, resultJSON: String?) throws {
         try fenced(connection, """
-            UPDATE jobs SET state = 'completed', result = $3, finished_at = now(), desired_state = NULL,
+            UPDATE jobs SET state = 'completed', result = $3, finished_at = now(), desired_state = NULL, last_error = NULL,
                             lease_token = NULL, lease_expires_at = NULL, updated_at = now()
              WHERE \(Self.fence)
             """, [resultJSON.map(PostgresJSON.init)])
@@ -59,6 +62,7 @@ public struct JobLease: Sendable, Equatable {
     func retry(on connection: PostgresConnection, after delay: Double, error: String) throws {
         try fenced(connection, """
             UPDATE jobs SET state = 'queued', run_at = now() + make_interval(secs => $3), last_error = $4,
+                            attempt_errors = \(Self.appendError("$4")),
                             lease_token = NULL, lease_expires_at = NULL, updated_at = now()
              WHERE \(Self.fence)
             """, [delay, error])
@@ -68,6 +72,7 @@ public struct JobLease: Sendable, Equatable {
     func fail(on connection: PostgresConnection, error: String) throws {
         try fenced(connection, """
             UPDATE jobs SET state = 'failed', last_error = $3, finished_at = now(), desired_state = NULL,
+                            attempt_errors = \(Self.appendError("$3")),
                             lease_token = NULL, lease_expires_at = NULL, updated_at = now()
              WHERE \(Self.fence)
             """, [error])
@@ -97,6 +102,16 @@ public struct JobLease: Sendable, Equatable {
             """, [jobID, token])
         guard let row = rows.first else { throw JobLeaseLost(jobID: jobID) }
         return JobState(rawValue: try row.decode(0)) ?? .queued
+    }
+
+    /// `attempt_errors` with this attempt's error added (the newest 20 are kept).
+    static func appendError(_ parameter: String) -> String {
+        """
+        (SELECT coalesce(jsonb_agg(e ORDER BY n), '[]') FROM jsonb_array_elements(attempt_errors
+             || jsonb_build_array(jsonb_build_object('attempt', attempt, 'at', now(), 'error', \(parameter)::text)))
+             WITH ORDINALITY AS h(e, n)
+          WHERE n > jsonb_array_length(attempt_errors) + 1 - 20)
+        """
     }
 
     private func fenced(_ connection: PostgresConnection, _ sql: String, _ extra: [any PostgresEncodable]) throws {

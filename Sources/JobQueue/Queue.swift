@@ -69,6 +69,8 @@ public struct JobQueue {
 
     /// Cancels a queued or paused job at once; a running job is asked to stop at its next
     /// batch boundary with a clean checkpoint. A cancelled job never runs again unless retried.
+    /// Pause, resume and cancel act on the job and on its parts (`parent_id`) in one
+    /// statement: a parent's parts run on other workers and would otherwise go on.
     public func cancel(_ id: Int64) throws -> ControlOutcome {
         try control(id, """
             UPDATE jobs SET
@@ -76,8 +78,8 @@ public struct JobQueue {
                 desired_state = CASE WHEN state = 'running' THEN 'cancelled' END,
                 finished_at = CASE WHEN state = 'running' THEN NULL ELSE now() END,
                 updated_at = now()
-             WHERE id = $1 AND state IN ('queued', 'paused', 'running')
-             RETURNING state, desired_state
+             WHERE (id = $1 OR parent_id = $1) AND state IN ('queued', 'paused', 'running')
+             RETURNING id, state, desired_state
             """)
     }
 
@@ -88,8 +90,8 @@ public struct JobQueue {
                 state = CASE WHEN state = 'running' THEN state ELSE 'paused' END,
                 desired_state = CASE WHEN state = 'running' THEN 'paused' END,
                 updated_at = now()
-             WHERE id = $1 AND (state = 'queued' OR (state = 'running' AND desired_state IS NULL))
-             RETURNING state, desired_state
+             WHERE (id = $1 OR parent_id = $1) AND (state = 'queued' OR (state = 'running' AND desired_state IS NULL))
+             RETURNING id, state, desired_state
             """)
     }
 
@@ -102,8 +104,8 @@ public struct JobQueue {
                 run_at = CASE WHEN state = 'running' THEN run_at ELSE now() END,
                 desired_state = NULL,
                 updated_at = now()
-             WHERE id = $1 AND (state = 'paused' OR (state = 'running' AND desired_state = 'paused'))
-             RETURNING state, desired_state
+             WHERE (id = $1 OR parent_id = $1) AND (state = 'paused' OR (state = 'running' AND desired_state = 'paused'))
+             RETURNING id, state, desired_state
             """)
     }
 
@@ -114,14 +116,15 @@ public struct JobQueue {
             UPDATE jobs SET state = 'queued', attempt = 0, run_at = now(), finished_at = NULL,
                             desired_state = NULL, updated_at = now()
              WHERE id = $1 AND state IN ('failed', 'cancelled')
-             RETURNING state, desired_state
+             RETURNING id, state, desired_state
             """)
     }
 
     private func control(_ id: Int64, _ sql: String) throws -> ControlOutcome {
-        if let row = try connection.query(sql, [id]).first {
-            let state = JobState(rawValue: try row.decode(0)) ?? .queued
-            if let desired = try row.decode(1, as: String?.self).flatMap(JobState.init(rawValue:)) {
+        // The job's own row says what happened to it; its parts' rows only follow it.
+        if let row = try connection.query(sql, [id]).first(where: { (try? $0.decode(0, as: Int64.self)) == id }) {
+            let state = JobState(rawValue: try row.decode(1)) ?? .queued
+            if let desired = try row.decode(2, as: String?.self).flatMap(JobState.init(rawValue:)) {
                 return .requested(desired)
             }
             return .changed(state)

@@ -138,9 +138,9 @@ public enum OpenAPIDocument {
           "RotationRequest": {
             "type": "object",
             "properties": {
-              "batch_size": {"type": "integer", "minimum": 1},
-              "parts": {"type": "integer", "minimum": 1},
-              "max_rate": {"type": "number", "exclusiveMinimum": true, "minimum": 0}
+              "batch_size": {"type": "integer", "minimum": 1, "maximum": 50000},
+              "parts": {"type": "integer", "minimum": 1, "maximum": 1024},
+              "max_rate": {"type": "number", "minimum": 1, "maximum": 10000000, "description": "Rows per second for the whole rotation, final sweep included; leave it out for no cap (null is refused)."}
             }
           },
           "RotationAccepted": {

@@ -16,7 +16,7 @@ enum RotationEndpoint {
     }
 
     /// An empty body means the defaults; otherwise a JSON object with any of `batch_size`,
-    /// `parts` (positive integers) and `max_rate` (rows per second).
+    /// `parts` and `max_rate` (rows per second), each within `JobArgumentBounds`.
     /// A request that enqueued (or found) a rotation is audited (`rotation.requested`) in the
     /// same transaction, with its origin: the endpoint, the job, and the client's User-Agent and
     /// X-Forwarded-For as sent (the server does not expose the peer address to handlers).
@@ -56,16 +56,14 @@ enum RotationEndpoint {
 
     static func parse(_ body: [UInt8]) throws -> RotationArguments {
         guard body.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return RotationArguments() }
-        let arguments: RotationArguments
         do {
-            arguments = try JobJSON.decode(RotationArguments.self, from: String(decoding: body, as: UTF8.self))
+            // Decoding checks `JobArgumentBounds` (and refuses null), the same check as `kek rotate`'s.
+            return try JobJSON.decode(RotationArguments.self, from: String(decoding: body, as: UTF8.self))
+        } catch let error as InvalidJobArguments {
+            throw InvalidBody(description: error.description)
         } catch {
             throw InvalidBody(description: "the body must be a JSON object with optional batch_size, parts and max_rate")
         }
-        guard (arguments.batchSize ?? 1) > 0, (arguments.parts ?? 1) > 0, (arguments.maxRate ?? 1) > 0 else {
-            throw InvalidBody(description: "batch_size, parts and max_rate must be positive")
-        }
-        return arguments
     }
 }
 

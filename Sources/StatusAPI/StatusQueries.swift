@@ -24,8 +24,6 @@ enum StatusQueries {
         var leaseOwner: String?
         var leaseExpiresAt: Date?
         var parts: PartsStatus?
-        /// Sum of the running parts' stored rates.
-        var partsRate: Double?
     }
 
     /// Every active top-level job (at most `activeLimit`) and the `recentLimit` most recently finished.
@@ -62,8 +60,7 @@ enum StatusQueries {
                 attempt: try row.decode(4), maxAttempts: try row.decode(5), progressDone: try row.decode(6),
                 progressTotal: try row.decode(7), rate: try row.decode(8), lastError: try row.decode(9),
                 createdAt: try row.decode(10), startedAt: try row.decode(11), finishedAt: try row.decode(12),
-                leaseOwner: try row.decode(13), leaseExpiresAt: try row.decode(14), parts: parts,
-                partsRate: try row.decode(17))
+                leaseOwner: try row.decode(13), leaseExpiresAt: try row.decode(14), parts: parts)
         }
     }
 

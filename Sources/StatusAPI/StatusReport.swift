@@ -13,7 +13,7 @@ public struct StatusReport: Codable, Sendable {
     public var schemaVersion: Int
     /// The version this program ships (`null` when the process does not know its migrations).
     @Nullable public var expectedSchemaVersion: Int?
-    /// GCM seals allowed under one KEK before it must be rotated (`KEKPolicy.wrapLimit`).
+    /// GCM seals allowed under one KEK before it must be rotated (`kek_settings.wrap_limit`, one value for every process).
     public var wrapLimit: Int64
     /// Every KEK, newest first.
     public var keks: [KEKStatus]
@@ -65,6 +65,7 @@ public struct KEKStatus: Codable, Sendable {
 public struct JobStatus: Codable, Sendable {
     public var id: Int64
     public var kind: String
+    /// The job's state; a parent waiting for parts that are running or queued is `running`.
     public var state: String
     /// `paused` or `cancelled` when an operator asked a running job to stop at its next batch.
     @Nullable public var desiredState: String?
@@ -74,8 +75,8 @@ public struct JobStatus: Codable, Sendable {
     @Nullable public var total: Int64?
     /// `done / total`, in [0, 1]; null without a total.
     @Nullable public var progressRatio: Double?
-    /// Rows per second: over the last minute while active (the stored moving average until a
-    /// minute of samples exists); for a finished job, its average over the run.
+    /// Rows per second (`JobQueue.progress`, the one definition): over the last 10 s while
+    /// active, 0 while paused; for a finished job, its rows over its run time.
     @Nullable public var rowsPerSecond: Double?
     /// Seconds left at `rowsPerSecond`; null when finished, without a total, or not moving.
     @Nullable public var etaSeconds: Double?

@@ -8,8 +8,9 @@ import PostgresClient
 ///
 /// Every read runs in one short `REPEATABLE READ READ ONLY` transaction under a
 /// `statement_timeout`, so a report is a consistent picture and a slow database makes a
-/// refresh fail fast instead of piling up. Not thread-safe (it owns a connection and the
-/// rate history): one reporter per thread, kept across refreshes so rates cover a minute.
+/// refresh fail fast instead of piling up. Not thread-safe (it owns a connection): one
+/// reporter per thread. Jobs' state, progress, rate and ETA come from
+/// `JobQueue.progress` (the one definition every view uses), read in the same transaction.
 public final class StatusReporter {
     public let connection: PostgresConnection
     public let schedules: [JobSchedule]
@@ -18,7 +19,6 @@ public final class StatusReporter {
     public let statementTimeoutMilliseconds: Int
     /// How many finished top-level jobs the report lists after the active ones.
     public var recentJobs = 10
-    private var history = RateHistory()
 
     public init(connection: PostgresConnection, schedules: [JobSchedule] = [], expectedSchemaVersion: Int? = nil,
                 statementTimeoutMilliseconds: Int = 2000) {
@@ -41,18 +41,20 @@ public final class StatusReporter {
         let now = Date()
         let read = try connection.transaction(.readOnlySnapshot) {
             try limitStatements()
+            let jobs = try StatusQueries.jobs(connection, activeLimit: 100, recentLimit: recentJobs)
             return (
                 version: try SchemaMigrator.currentVersion(connection),
+                wrapLimit: try KEKPolicy.wrapLimit(connection),
                 keks: try KEKStore(connection: connection, actor: "status").list(),
-                jobs: try StatusQueries.jobs(connection, activeLimit: 100, recentLimit: recentJobs),
+                jobs: jobs,
+                progress: try JobQueue(connection: connection).progress(jobs.map(\.id)),
                 queue: try StatusQueries.queue(connection),
                 workers: try StatusQueries.workers(connection, limit: 100),
                 history: try StatusQueries.rotationHistory(connection),
                 occurrences: try StatusQueries.lastOccurrences(connection, schedules: NextRotation.intervalScheduleNames(schedules)))
         }
-        let limit = KEKPolicy.wrapLimit
-        let jobs = read.jobs.map { job(from: $0, now: now) }
-        history.retain(only: Set(jobs.map(\.id)))
+        let limit = read.wrapLimit
+        let jobs = read.jobs.map { job(from: $0, progress: read.progress[$0.id]) }
         let inFlight = jobs.filter { $0.kind == KeyJobKinds.rotation && !isFinished($0.state) }.reduce(Int64(0)) { $0 + $1.done }
         let next = NextRotation.estimate(schedules: schedules, activeKEKActivatedAt: read.history.activeKEKActivatedAt,
                                          lastOccurrences: read.occurrences, now: now)
@@ -82,27 +84,12 @@ public final class StatusReporter {
         JobState(rawValue: state)?.isFinished ?? false
     }
 
-    private func job(from row: StatusQueries.JobRow, now: Date) -> JobStatus {
-        let done = max(row.progressDone, row.parts?.done ?? 0)
-        let finished = isFinished(row.state)
-        var rate: Double?
-        if finished {
-            if let started = row.startedAt, let ended = row.finishedAt, ended > started {
-                rate = Double(done) / ended.timeIntervalSince(started)
-            }
-        } else {
-            let measured = history.record(job: row.id, done: done, at: now)
-            rate = measured ?? (row.parts != nil ? row.partsRate ?? row.rate : row.rate)
-        }
-        var eta: Double?
-        if !finished, let total = row.progressTotal, let rate, rate > 0 {
-            eta = Double(max(0, total - done)) / rate
-        }
-        let ratio = row.progressTotal.map { $0 > 0 ? min(1, Double(done) / Double($0)) : (finished ? 1 : 0) }
-        return JobStatus(
-            id: row.id, kind: row.kind, state: row.state, desiredState: row.desiredState, attempt: row.attempt,
-            maxAttempts: row.maxAttempts, done: done, total: row.progressTotal, progressRatio: ratio, rowsPerSecond: rate,
-            etaSeconds: eta, lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
+    private func job(from row: StatusQueries.JobRow, progress: JobProgressSummary?) -> JobStatus {
+        JobStatus(
+            id: row.id, kind: row.kind, state: progress?.state.rawValue ?? row.state, desiredState: row.desiredState,
+            attempt: row.attempt, maxAttempts: row.maxAttempts, done: progress?.done ?? row.progressDone, total: row.progressTotal,
+            progressRatio: progress?.ratio, rowsPerSecond: progress?.rate, etaSeconds: progress?.etaSeconds,
+            lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
             createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
     }
 }

@@ -39,6 +39,10 @@ final class StatusEndpointTests: XCTestCase {
             XCTAssertTrue(kek.waitForExit(worker, timeout: 30))
         }
         let (base, _) = try StatusServerProcess.waitForAddress(log: log, process: worker)
+        // The worker's key-kinds gate opens once its keyring is proven, which can trail the
+        // server's start on a loaded machine: poll (bounded) instead of asking once.
+        let readyBy = Date().addingTimeInterval(20)
+        while try Curl.request(base + "/readyz").status != 200, Date() < readyBy { Thread.sleep(forTimeInterval: 0.1) }
         XCTAssertEqual(try Curl.request(base + "/readyz").status, 200)
 
         // A rate cap stretches the rotation over several seconds so progress can be watched.
@@ -109,7 +113,7 @@ final class StatusEndpointTests: XCTestCase {
         XCTAssertEqual(parts["completed"] as? Int, parts["count"] as? Int)
         let keks = try XCTUnwrap(report["keks"] as? [[String: Any]])
         for row in try connection.query("""
-            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id)::int8, k.wrap_count FROM keks k
+            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id)::int8, kek_wraps(k.id) FROM keks k
             """) {
             let id: Int32 = try row.decode(0)
             let listed = try XCTUnwrap(keks.first { $0["id"] as? Int == Int(id) })

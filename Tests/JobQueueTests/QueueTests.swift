@@ -56,6 +56,24 @@ final class JobQueueTests: XCTestCase {
         XCTAssertEqual(try fixture.queue.cancel(12345), .notFound)
     }
 
+    func testPauseResumeAndCancelOfAParentReachItsParts() throws {
+        let fixture = try QueueFixture()
+        let queue = fixture.queue
+        let parent = try queue.enqueue(JobRequest(kind: "noop"))
+        let waiting = try queue.enqueue(JobRequest(kind: "noop", parentID: parent.id))
+        let running = try queue.enqueue(JobRequest(kind: "noop", parentID: parent.id))
+        try fixture.db.execute("UPDATE jobs SET state = 'running', lease_token = gen_random_uuid() WHERE id = $1", [running.id])
+        XCTAssertEqual(try queue.pause(parent.id), .changed(.paused))
+        XCTAssertEqual(try fixture.job(waiting.id).state, .paused)
+        XCTAssertEqual(try fixture.job(running.id).desiredState, .paused, "a running part stops at its next batch")
+        XCTAssertEqual(try queue.resume(parent.id), .changed(.queued))
+        XCTAssertEqual(try fixture.job(waiting.id).state, .queued)
+        XCTAssertNil(try fixture.job(running.id).desiredState)
+        XCTAssertEqual(try queue.cancel(parent.id), .changed(.cancelled))
+        XCTAssertEqual(try fixture.job(waiting.id).state, .cancelled)
+        XCTAssertEqual(try fixture.job(running.id).desiredState, .cancelled)
+    }
+
     func testPausedQueuedJobWaitsUntilResumed() throws {
         let fixture = try QueueFixture()
         let job = try fixture.queue.enqueue(JobRequest(kind: "noop"))

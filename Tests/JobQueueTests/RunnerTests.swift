@@ -92,6 +92,34 @@ final class JobQueueRunnerTests: XCTestCase {
         XCTAssertEqual(events.names(for: job.id).filter { $0 == "retrying" }.count, 3)
     }
 
+    /// A job that failed once and then completed shows no error as current (the earlier one
+    /// is in its attempt history) and, finished, a rate of its units over its run time.
+    func testCompletedJobKeepsEarlierErrorsAsHistoryAndReportsRowsOverRunTime() throws {
+        let fixture = try QueueFixture()
+        var registry = JobHandlerRegistry()
+        registry.register("flaky") { context in
+            guard context.job.attempt > 1 else { throw TestFailure(description: "first attempt fails") }
+            try context.batch(progressDone: 500) { _ in }
+            return .completed(result: nil)
+        }
+        let job = try fixture.queue.enqueue(JobRequest(kind: "flaky", maxAttempts: 3))
+        let runner = try fixture.runner(registry, retry: RetryPolicy(base: 0.05, maximum: 1))
+        var states: [JobState?] = []
+        while states.count < 2 {
+            if let result = try runner.runNext() { states.append(result.state) } else { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        XCTAssertEqual(states, [.queued, .completed])
+        let final = try fixture.job(job.id)
+        XCTAssertNil(final.lastError)
+        XCTAssertTrue(final.attemptErrorsJSON.contains("first attempt fails"), final.attemptErrorsJSON)
+        let progress = try XCTUnwrap(try fixture.queue.progress(job.id))
+        XCTAssertEqual(progress.state, .completed)
+        XCTAssertEqual(progress.done, 500)
+        let runTime = try XCTUnwrap(final.finishedAt).timeIntervalSince(try XCTUnwrap(final.startedAt))
+        XCTAssertEqual(try XCTUnwrap(progress.rate), 500 / runTime, accuracy: 500 / runTime * 0.01)
+        XCTAssertNil(progress.etaSeconds)
+    }
+
     func testPermanentErrorFailsAtOnce() throws {
         let fixture = try QueueFixture()
         var registry = JobHandlerRegistry()

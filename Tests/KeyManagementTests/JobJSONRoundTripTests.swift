@@ -25,7 +25,7 @@ final class JobJSONRoundTripTests: XCTestCase {
         XCTAssertEqual(back.start.newKek, 3)
         XCTAssertEqual(back.start.oldKeks, [1, 2])
 
-        let reencrypt = ReencryptHandler.Checkpoint(keks: [1], upTo: 50, afterId: 25)
+        let reencrypt = ReencryptHandler.Checkpoint(keks: [1], afterId: 25, newKek: 4)
         XCTAssertEqual(try JobJSON.decode(ReencryptHandler.Checkpoint.self, from: try JobJSON.encode(reencrypt)).afterId, 25)
     }
 }

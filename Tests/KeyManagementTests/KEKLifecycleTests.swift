@@ -86,7 +86,7 @@ final class KEKLifecycleTests: XCTestCase {
         XCTAssertEqual(result.failures.map(\.dekId), [tampered])
         XCTAssertTrue(result.failures[0].reason.contains("\(tampered)"), result.failures[0].reason)
         XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [new]), 9)
-        XCTAssertEqual(try f.count("SELECT wrap_count FROM keks WHERE id = $1", [new]), 9)
+        XCTAssertEqual(try f.count("SELECT kek_wraps($1)", [new]), 9)
         for row in try f.connection.query("SELECT id FROM data_keys WHERE kek_id = $1", [new]) {
             _ = try DataKeys.open(f.connection, id: try row.decode(0), keks: keks)
         }
@@ -105,9 +105,14 @@ final class KEKLifecycleTests: XCTestCase {
     func testWrapLimitRefusesBeyondLimit() throws {
         let f = try KeyFixture()
         let kek = try f.store.generate(rootKeys: f.rootKeys, activate: true)
-        try f.connection.execute("UPDATE keks SET wrap_count = $2 WHERE id = $1", [kek, KEKPolicy.wrapLimit - 1])
-        XCTAssertThrowsError(try f.connection.transaction {
-            try DataKeys.recordWraps(f.connection, kekID: kek, count: 2)
-        }) { XCTAssertTrue("\($0)".contains("limit"), "\($0)") }
+        try KEKPolicy.setWrapLimit(f.connection, 3)
+        try f.seedDEKs(3)
+        XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kek), 3)
+        XCTAssertThrowsError(try f.seedDEKs(1)) {
+            XCTAssertTrue("\($0)".contains("KEK \(kek) has made 3 wraps"), "\($0)")
+            XCTAssertTrue("\($0)".contains("the wrap limit is 3"), "\($0)")
+        }
+        XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys"), 3)
+        XCTAssertThrowsError(try KEKPolicy.setWrapLimit(f.connection, KEKPolicy.maximumWrapLimit + 1))
     }
 }

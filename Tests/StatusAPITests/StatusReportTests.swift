@@ -24,7 +24,7 @@ final class StatusReportTests: XCTestCase {
         XCTAssertEqual(kek.state, "active")
         XCTAssertEqual(kek.dekCount, 300)
         XCTAssertEqual(kek.dekCount, Int64(try fixture.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [kek.id])))
-        XCTAssertEqual(kek.wrapCount, Int64(try fixture.count("SELECT wrap_count FROM keks WHERE id = $1", [kek.id])))
+        XCTAssertEqual(kek.wrapCount, Int64(try fixture.count("SELECT kek_wraps($1)", [kek.id])))
         XCTAssertEqual(kek.wrapHeadroom, report.wrapLimit - kek.wrapCount)
         XCTAssertEqual(report.rotation.activeKekId, kek.id)
 
@@ -43,7 +43,7 @@ final class StatusReportTests: XCTestCase {
         XCTAssertTrue(report.rotation.nextBasis.hasPrefix("unknown"), report.rotation.nextBasis)
     }
 
-    /// A rotation's parts are summed into it; two reports a second apart give a rate and an ETA.
+    /// A rotation's parts are summed into it; two checkpoints a second apart give a rate and an ETA.
     func testRotationPartsAreSummedWithRateAndETA() throws {
         let fixture = try StatusFixture()
         let queue = JobQueue(connection: fixture.connection)
@@ -54,6 +54,7 @@ final class StatusReportTests: XCTestCase {
             parts.append(try queue.enqueue(JobRequest(kind: "rewrap_part", uniqueKey: "part:\(index)", parentID: parent.id)).id)
         }
         try fixture.connection.execute("UPDATE jobs SET progress_done = 1000 WHERE id = ANY($1::int8[])", [PostgresArray(parts)])
+        try fixture.connection.execute("SELECT kek_job_sample($1)", [parts[0]])  // what a part's checkpoint records
         let reporter = StatusReporter(connection: fixture.connection)
         let first = try XCTUnwrap(try reporter.report().jobs.first { $0.id == parent.id })
         XCTAssertEqual(first.done, 3000)
@@ -66,6 +67,7 @@ final class StatusReportTests: XCTestCase {
 
         Thread.sleep(forTimeInterval: 1.1)
         try fixture.connection.execute("UPDATE jobs SET progress_done = 2000 WHERE id = ANY($1::int8[])", [PostgresArray(parts)])
+        try fixture.connection.execute("SELECT kek_job_sample($1)", [parts[1]])
         let second = try XCTUnwrap(try reporter.report().jobs.first { $0.id == parent.id })
         XCTAssertEqual(second.done, 6000)
         let rate = try XCTUnwrap(second.rowsPerSecond)
@@ -134,16 +136,6 @@ final class StatusReportTests: XCTestCase {
         XCTAssertNotNil(kek["dek_count"])
         let decoded = try StatusJSON.decode(StatusReport.self, from: try StatusJSON.encode(report))
         XCTAssertEqual(decoded.keks.first?.id, report.keks.first?.id)
-    }
-
-    func testRateHistoryUsesTheLastMinute() {
-        var history = RateHistory(window: 60)
-        let start = Date()
-        XCTAssertNil(history.record(job: 1, done: 0, at: start))
-        XCTAssertEqual(history.record(job: 1, done: 100, at: start.addingTimeInterval(10)) ?? 0, 10, accuracy: 0.001)
-        _ = history.record(job: 1, done: 1000, at: start.addingTimeInterval(70))
-        // The baseline moved past the first sample: (1600 - 100) rows over 70 s.
-        XCTAssertEqual(history.record(job: 1, done: 1600, at: start.addingTimeInterval(80)) ?? 0, 1500.0 / 70, accuracy: 0.001)
     }
 
     func testTokenComparison() throws {

@@ -4,8 +4,8 @@ import PostgresClient
 
 extension DataKeys {
     /// Makes `count` new DEKs under `kek` with three round trips whatever the count: one to
-    /// reserve ids, one INSERT of every wrapped key (`unnest`), one to add the wraps to the
-    /// KEK's counter. The insert trigger checks the KEK once for the whole statement.
+    /// reserve ids, one INSERT of every wrapped key (`unnest`), whose
+    /// statement trigger adds the wraps to the KEK's count (refusing past the limit). The insert trigger checks the KEK once for the whole statement.
     /// Call inside the transaction that stores the values.
     public static func createBatch(_ connection: PostgresConnection, count: Int, under kek: KEKCipher) throws -> [DEKCipher] {
         guard count > 0 else { return [] }
@@ -24,7 +24,6 @@ extension DataKeys {
         try connection.execute(
             "INSERT INTO data_keys (id, kek_id, wrapped_key) SELECT u.id, $1, u.wrapped FROM unnest($2::int8[], $3::bytea[]) AS u(id, wrapped)",
             [kek.kekID, PostgresArray(ids), PostgresArray(wrapped)])
-        try recordWraps(connection, kekID: kek.kekID, count: count)
         return ciphers
     }
 }

@@ -5,7 +5,8 @@ import PostgresClient
 /// Creating and opening the per-item DEKs of `data_keys`.
 public enum DataKeys {
     /// Makes a new DEK, stores it wrapped under `kek`, and returns it ready to seal a value.
-    /// Call inside the transaction that stores the value, then `recordWraps` once for the batch.
+    /// Call inside the transaction that stores the value. The database counts the wrap against
+    /// the KEK's budget (`kek_wraps`) and refuses it past `kek_settings.wrap_limit`.
     public static func create(_ connection: PostgresConnection, under kek: KEKCipher) throws -> DEKCipher {
         let id: Int64 = try connection.query("SELECT nextval(pg_get_serial_sequence('data_keys', 'id'))")[0].decode(0)
         let key = try KeyGenerator.newDEK()
@@ -21,19 +22,5 @@ public enum DataKeys {
         }
         let kek = try keks.cipher(try row.decode(0))
         return try DEKCipher(id: id, key: try kek.unwrapDEK(try row.decode(1), dekID: id))
-    }
-
-    /// Adds `count` wraps to KEK `kekID`'s counter, refusing past the configured limit, so
-    /// that no KEK nears GCM's random-nonce bound (NIST SP 800-38D 8.3).
-    public static func recordWraps(_ connection: PostgresConnection, kekID: Int32, count: Int) throws {
-        guard count > 0 else { return }
-        let limit = KEKPolicy.wrapLimit
-        // A function with the owner's rights (sql/041): applications may not UPDATE keks.
-        let updated: Int64? = try connection.query("SELECT kek_record_wraps($1, $2, $3)", [kekID, Int64(count), limit])[0].decode(0)
-        guard updated != nil else {
-            // Applications may not read wrap_count; the refusal then reports only the request.
-            let current: Int64 = (try? connection.query("SELECT wrap_count FROM keks WHERE id = $1", [kekID]).first?.decode(0)) ?? 0
-            throw KeyManagementError.wrapLimitReached(kekID: kekID, count: current + Int64(count), limit: limit)
-        }
     }
 }

@@ -54,7 +54,7 @@ public enum SyntheticSecrets {
         }
     }
 
-    /// One statement of `count` new DEKs under `kek`, counted against its wrap limit.
+    /// One statement of `count` new DEKs under `kek`, counted by the database against its wrap limit.
     private static func insertDataKeys(
         _ connection: PostgresConnection, under kek: KEKCipher, count: Int
     ) throws -> [(id: Int64, key: SymmetricKey)] {
@@ -72,7 +72,6 @@ public enum SyntheticSecrets {
         try connection.execute(
             "INSERT INTO data_keys (id, kek_id, wrapped_key) SELECT u.id, $1, u.w FROM unnest($2::int8[], $3::bytea[]) AS u(id, w)",
             [kek.kekID, PostgresArray(ids), PostgresArray(wrapped)])
-        try DataKeys.recordWraps(connection, kekID: kek.kekID, count: count)
         return deks
     }
 

@@ -21,6 +21,11 @@ public enum KeyJobKinds {
                    uniqueKey: RotateKEKHandler.uniqueKey)
     }
 
+    /// The one way to ask for a re-encryption (`kek reencrypt`): one at a time, like rotations.
+    public static func reencryptionRequest(_ arguments: ReencryptArguments) throws -> JobRequest {
+        JobRequest(kind: ReencryptHandler.kind, argumentsJSON: try JobJSON.encode(arguments), maxAttempts: 10, uniqueKey: "reencrypt")
+    }
+
     public static let rotation = RotateKEKHandler.kind
     public static let rotationUniqueKey = RotateKEKHandler.uniqueKey
     public static let reencryption = ReencryptHandler.kind

@@ -2,85 +2,128 @@ import Foundation
 import JobQueue
 import PostgresClient
 
-/// The arguments of a `reencrypt` job.
-public struct ReencryptArguments: Codable, Sendable {
-    /// The KEKs whose DEKs and values are replaced; nil with `all` means every KEK.
-    public var kekIds: [Int32]?
-    public var all: Bool?
-    public var batchSize: Int?
-
-    public init(kekIds: [Int32]? = nil, all: Bool? = nil, batchSize: Int? = nil) {
-        self.kekIds = kekIds
-        self.all = all
-        self.batchSize = batchSize
-    }
-}
-
 /// Runs a `reencrypt` job: every DEK under the chosen KEKs is replaced by a new DEK under
 /// the active KEK and every value it protected is encrypted again, in resumable batches.
-/// A compromised KEK left with no DEK is retired at the end.
+///
+/// It ends on a data predicate, not on "the walk reached the end": a final pass comes back
+/// for the DEKs that other transactions held, waits for them (bounded by
+/// `lock_wait_seconds`), and the job completes only when a count finds no DEK left under the
+/// chosen KEKs; otherwise it fails naming what is left. The chosen KEKs are then retired.
 struct ReencryptHandler: JobHandler {
     static let kind = "reencrypt"
 
     struct Checkpoint: Codable {
         var keks: [Int32]
-        var upTo: Int64
         var index = 0
         var afterId: Int64 = 0
         var replaced: Int64 = 0
+        var rewrapped: Int64 = 0
         var values: Int64 = 0
         var failures: [RewrapFailure] = []
+        /// The KEK `all: true` generated and activated before it started.
+        var newKek: Int32?
+
+        var done: Int64 { replaced + rewrapped }
     }
 
     func run(_ context: JobContext) throws -> JobOutcome {
         let arguments = try context.decodeArguments(ReencryptArguments.self, decoder: JobJSON.decoder)
-        let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
+        let rootKeys = try RootKeys.fromEnvironment()
+        let keks = KEKCiphers(connection: context.connection, rootKeys: rootKeys)
         var checkpoint = try context.decodeCheckpoint(Checkpoint.self, decoder: JobJSON.decoder)
-            ?? (try begin(context, arguments))
+            ?? (try ReencryptStart.begin(context, arguments, rootKeys: rootKeys))
+        let batchSize = arguments.batchSize ?? ReencryptArguments.defaultBatchSize
+        let limit = JobArgumentBounds.throttledBatchSize(batchSize, maxRate: arguments.maxRate)
         while checkpoint.index < checkpoint.keks.count {
-            let current = checkpoint
-            checkpoint = try context.batch { connection in
-                let result = try Reencrypt.batch(connection, keks: keks, kekID: current.keks[current.index], after: current.afterId,
-                                                 upTo: current.upTo, limit: arguments.batchSize ?? 200)
-                var next = current
-                next.replaced += Int64(result.deksReplaced)
-                next.values += Int64(result.valuesReencrypted)
-                next.failures += result.failures
-                if let last = result.lastID { next.afterId = last } else { next.index += 1; next.afterId = 0 }
-                return (next, JobProgress(done: next.replaced, checkpointJSON: try JobJSON.encode(next)))
-            }
+            try step(context, &checkpoint, keks: keks, kekID: checkpoint.keks[checkpoint.index], after: checkpoint.afterId,
+                     limit: limit, rate: arguments.maxRate, advance: true)
         }
+        try finalPass(context, &checkpoint, keks: keks, limit: limit, arguments: arguments)
         let final = checkpoint
-        try context.batch(progressDone: final.replaced) { connection in
+        try context.batch(progressDone: final.done) { connection in
             let store = KEKStore(connection: connection, actor: context.workerID)
-            for kek in final.keks where try store.lockedState(kek) == .compromised && store.dekCount(kek) == 0 {
+            for kek in final.keks where try [.compromised, .decryptOnly].contains(store.lockedState(kek)) && store.dekCount(kek) == 0 {
                 try store.retireLocked(kek, jobID: context.job.id)
             }
             try AuditLog.append(connection, actor: context.workerID, action: .reencryptionFinished, target: nil, details: [
                 "job_id": .int(context.job.id), "keks": .texts(final.keks.map(String.init)), "deks_replaced": .int(final.replaced),
-                "values": .int(final.values), "failures": .int(Int64(final.failures.count))])
+                "deks_rewrapped": .int(final.rewrapped), "values": .int(final.values),
+                "failures": .int(Int64(final.failures.count))])
         }
         guard final.failures.isEmpty else {
             let named = final.failures.prefix(5).map { "DEK \($0.dekId): \($0.reason)" }.joined(separator: "; ")
-            throw PermanentJobError("re-encryption left \(final.failures.count) DEKs it could not open: \(named)")
+            throw PermanentJobError("re-encryption left \(final.failures.count) DEKs it could not re-encrypt under their "
+                + "compromised KEK: \(named)")
         }
-        return .completed(result: try JobJSON.encode(["deks_replaced": final.replaced, "values": final.values]))
+        return .completed(result: try JobJSON.encode(ReencryptResult(
+            deksReplaced: final.replaced, deksRewrapped: final.rewrapped, values: final.values, newKek: final.newKek,
+            note: final.rewrapped == 0 ? nil : "\(final.rewrapped) DEKs protect no value of project_secrets or signature_keys "
+                + "(or are still referenced by a table kek does not know): they were kept with their key and given a new "
+                + "wrap under the active KEK; re-encrypt the data they protect in the application that owns it")))
     }
 
-    private func begin(_ context: JobContext, _ arguments: ReencryptArguments) throws -> Checkpoint {
-        let chosen: [Int32] = arguments.all == true
-            ? try context.connection.query("SELECT id FROM keks WHERE wrapped_key IS NOT NULL ORDER BY id").map { try $0.decode(0) }
-            : arguments.kekIds ?? []
-        guard !chosen.isEmpty else { throw PermanentJobError("reencrypt needs kek_ids or all: true") }
-        let upTo: Int64 = try context.connection.query("SELECT coalesce(max(id), 0) FROM data_keys")[0].decode(0)
-        let total: Int64 = try context.connection.query(
-            "SELECT count(*) FROM data_keys WHERE kek_id = ANY($1::int4[])", [PostgresArray(chosen)])[0].decode(0)
-        let checkpoint = Checkpoint(keks: chosen, upTo: upTo)
-        try context.batch { connection in
-            try AuditLog.append(connection, actor: context.workerID, action: .reencryptionStarted, target: nil, details: [
-                "job_id": .int(context.job.id), "keks": .texts(chosen.map(String.init)), "deks": .int(total)])
-            return ((), JobProgress(done: 0, total: total, checkpointJSON: try JobJSON.encode(checkpoint)))
-        }
-        return checkpoint
+    /// One batch of `kekID`'s DEKs after `after`, committed with the checkpoint after it;
+    /// `advance` moves the main walk's position with it (the final pass leaves it at the end).
+    @discardableResult
+    private func step(_ context: JobContext, _ checkpoint: inout Checkpoint, keks: KEKCiphers, kekID: Int32, after: Int64,
+                      limit: Int, rate: Double?, advance: Bool) throws -> ReencryptBatchResult {
+        let current = checkpoint
+        let (result, next) = try RotationThrottle.batch(context, units: limit, maxRate: rate) {
+            try context.batch { connection in
+            let result = try Reencrypt.batch(connection, keks: keks, kekID: kekID, after: after, limit: limit)
+            var next = current
+            next.replaced += Int64(result.deksReplaced)
+            next.rewrapped += Int64(result.deksRewrapped)
+            next.values += Int64(result.valuesReencrypted)
+            let known = Set(next.failures.map(\.dekId))
+            next.failures += result.failures.filter { !known.contains($0.dekId) }
+            if advance {
+                if let last = result.lastID { next.afterId = last } else { next.index += 1; next.afterId = 0 }
+            }
+            return ((result, next), JobProgress(done: next.done, checkpointJSON: try JobJSON.encode(next)))
+            }
+        } moved: { $0.0.moved }
+        checkpoint = next
+        return result
     }
+
+    /// Walks the chosen KEKs again until no DEK is left under them but the ones that
+    /// failed; waits (renewing the lease) while only rows other transactions hold are left.
+    private func finalPass(_ context: JobContext, _ checkpoint: inout Checkpoint, keks: KEKCiphers, limit: Int,
+                           arguments: ReencryptArguments) throws {
+        let deadline = Date().addingTimeInterval(arguments.lockWaitSeconds ?? ReencryptArguments.defaultLockWaitSeconds)
+        let all = checkpoint.keks
+        while true {
+            let failed = checkpoint.failures.map(\.dekId)
+            let left = try ReencryptStart.remaining(context.connection, keks: all, excluding: failed)
+            if left.isEmpty { return }
+            guard Date() < deadline else {
+                let ids = left.prefix(10).map(String.init).joined(separator: ", ")
+                throw PermanentJobError("re-encryption could not reach \(left.count) DEKs still under KEK "
+                    + "\(all.map(String.init).joined(separator: ", ")) within \(Int(arguments.lockWaitSeconds ?? ReencryptArguments.defaultLockWaitSeconds))s "
+                    + "(held by other transactions): DEK \(ids); run 'kek reencrypt' again once they are free")
+            }
+            var moved = 0
+            for kekID in all {
+                var after: Int64 = 0
+                while true {
+                    let result = try step(context, &checkpoint, keks: keks, kekID: kekID, after: after, limit: limit,
+                                          rate: arguments.maxRate, advance: false)
+                    moved += result.moved
+                    guard let last = result.lastID else { break }
+                    after = last
+                }
+            }
+            if moved == 0 { try context.wait(0.5) }
+        }
+    }
+}
+
+/// What a finished re-encryption reports.
+struct ReencryptResult: Codable {
+    var deksReplaced: Int64
+    var deksRewrapped: Int64
+    var values: Int64
+    var newKek: Int32?
+    var note: String?
 }

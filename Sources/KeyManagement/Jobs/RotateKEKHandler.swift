@@ -33,17 +33,20 @@ struct RotateKEKHandler: JobHandler {
 
     private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
-        try context.batch { connection in
-            let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id)
-            let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
-            for (index, part) in parts.enumerated() {
-                let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
-                try context.enqueueChild(JobRequest(
-                    kind: RewrapPartHandler.kind, argumentsJSON: try JobJSON.encode(partArguments),
-                    maxAttempts: 20, uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
+        try PermanentRefusal.convert {
+            try context.batch { connection in
+                let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id,
+                                                    rewrapOnly: arguments.rewrapOnly)
+                let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
+                for (index, part) in parts.enumerated() {
+                    let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
+                    try context.enqueueChild(JobRequest(
+                        kind: RewrapPartHandler.kind, argumentsJSON: try JobJSON.encode(partArguments),
+                        maxAttempts: 20, uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
+                }
+                let checkpoint = RotationCheckpoint(phase: .parts, start: start, startedAt: Date().timeIntervalSince1970)
+                return ((), JobProgress(done: 0, total: start.total, checkpointJSON: try JobJSON.encode(checkpoint)))
             }
-            let checkpoint = RotationCheckpoint(phase: .parts, start: start, startedAt: Date().timeIntervalSince1970)
-            return ((), JobProgress(done: 0, total: start.total, checkpointJSON: try JobJSON.encode(checkpoint)))
         }
     }
 
@@ -82,19 +85,23 @@ struct RotateKEKHandler: JobHandler {
         let new = try keks.cipher(checkpoint.start.newKek)
         let failed = Set(checkpoint.failures.map(\.dekId))
         var failures = checkpoint.failures
+        let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize ?? RotationArguments.defaultBatchSize,
+                                                         maxRate: arguments.maxRate)
         for _ in 1...50 {
             for kekID in checkpoint.start.oldKeks {
                 let old = try keks.cipher(kekID)
                 var after: Int64 = 0
                 while true {
                     let current = checkpoint
-                    let result = try context.batch { connection in
-                        let result = try Rewrap.batch(connection, from: old, to: new, after: after,
-                                                      limit: arguments.batchSize ?? RotationArguments.defaultBatchSize)
-                        var next = current
-                        next.swept += Int64(result.rewrapped)
-                        return (result, JobProgress(done: next.partsDone + next.swept, checkpointJSON: try JobJSON.encode(next)))
-                    }
+                    // The sweep shares the parts' cap: it is the same rotation to the database.
+                    let result = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {
+                        try context.batch { connection in
+                            let result = try Rewrap.batch(connection, from: old, to: new, after: after, limit: limit)
+                            var next = current
+                            next.swept += Int64(result.rewrapped)
+                            return (result, JobProgress(done: next.partsDone + next.swept, checkpointJSON: try JobJSON.encode(next)))
+                        }
+                    } moved: { $0.rewrapped }
                     checkpoint.swept += Int64(result.rewrapped)
                     failures += result.failures.filter { !failed.contains($0.dekId) && !failures.contains($0) }
                     guard let last = result.lastID else { break }
@@ -103,7 +110,7 @@ struct RotateKEKHandler: JobHandler {
             }
             let left = try RotationSteps.remaining(context.connection, oldKeks: checkpoint.start.oldKeks)
             if left <= Int64(Set(failures.map(\.dekId)).count) { break }
-            context.sleep(0.2)
+            try context.wait(0.2)
         }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept

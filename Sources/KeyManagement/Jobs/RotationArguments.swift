@@ -6,11 +6,30 @@ public struct RotationArguments: Codable, Sendable {
     public var parts: Int?
     /// An upper bound on rows per second for the whole rotation, to spare a busy database.
     public var maxRate: Double?
+    /// True: move the DEKs of every `decrypt_only` KEK to the active KEK without generating
+    /// one. Absent: the same while a `decrypt_only` KEK still wraps DEKs, else generate.
+    public var rewrapOnly: Bool?
 
-    public init(batchSize: Int? = nil, parts: Int? = nil, maxRate: Double? = nil) {
+    public init(batchSize: Int? = nil, parts: Int? = nil, maxRate: Double? = nil, rewrapOnly: Bool? = nil) {
         self.batchSize = batchSize
         self.parts = parts
         self.maxRate = maxRate
+        self.rewrapOnly = rewrapOnly
+    }
+
+    /// Absent fields take their defaults; `null` and values outside `JobArgumentBounds` are refused.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try container.decodeAbsentOrValue(Int.self, forKey: .batchSize)
+        parts = try container.decodeAbsentOrValue(Int.self, forKey: .parts)
+        maxRate = try container.decodeAbsentOrValue(Double.self, forKey: .maxRate)
+        rewrapOnly = try container.decodeAbsentOrValue(Bool.self, forKey: .rewrapOnly)
+        try validate()
+    }
+
+    /// Throws `InvalidJobArguments` naming the first field outside its documented bounds.
+    public func validate() throws {
+        try JobArgumentBounds.check(batchSize: batchSize, parts: parts, maxRate: maxRate)
     }
 
     /// 2,000 rows per batch measured best on 2 cores (see README, Performance): larger

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// The lifecycle states of DESIGN.md (after NIST SP 800-57).
 public enum KEKState: String, Sendable, CaseIterable {
@@ -20,11 +21,25 @@ public struct KEKRecord: Sendable {
     public var dekCount: Int64
 }
 
-/// Settings that bound how KEKs are used.
+/// Settings that bound how KEKs are used, kept in the database so every process (workers,
+/// the CLI, the status server, applications' triggers) enforces and shows the same values.
 public enum KEKPolicy {
-    /// Wraps allowed under one KEK before it must be rotated: far below GCM's 2^32
-    /// random-nonce limit (NIST SP 800-38D 8.3). `KEK_WRAP_LIMIT` lowers it (tests do).
-    public static var wrapLimit: Int64 {
-        ProcessInfo.processInfo.environment["KEK_WRAP_LIMIT"].flatMap { Int64($0) } ?? (1 << 30)
+    /// The largest limit the database accepts: GCM's random-nonce bound (NIST SP 800-38D 8.3).
+    public static let maximumWrapLimit: Int64 = 1 << 32
+
+    /// Wraps allowed under one KEK before it must be rotated (`kek_settings.wrap_limit`,
+    /// 2^30 unless changed); the database refuses a wrap past it.
+    public static func wrapLimit(_ connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT wrap_limit FROM kek_settings")[0].decode(0)
+    }
+
+    /// Sets the limit for every process; the database refuses values outside 1...2^32.
+    public static func setWrapLimit(_ connection: PostgresConnection, _ limit: Int64) throws {
+        try connection.execute("UPDATE kek_settings SET wrap_limit = $1", [limit])
+    }
+
+    /// Wraps made under KEK `id` so far, as the database counts them (`kek_wraps`).
+    public static func wraps(_ connection: PostgresConnection, kek id: Int32) throws -> Int64 {
+        try connection.query("SELECT kek_wraps($1)", [id])[0].decode(0)
     }
 }

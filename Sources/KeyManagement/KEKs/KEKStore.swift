@@ -168,7 +168,7 @@ public struct KEKStore {
     public func list() throws -> [KEKRecord] {
         try connection.query("""
             SELECT k.id, k.state, k.root_key_id, k.created_at, k.activated_at, k.retired_at, k.destroy_after,
-                   k.destroyed_at, k.wrap_count, coalesce(d.n, 0)
+                   k.destroyed_at, kek_wraps(k.id), coalesce(d.n, 0)
             FROM keks k LEFT JOIN (SELECT kek_id, count(*) AS n FROM data_keys GROUP BY kek_id) d ON d.kek_id = k.id
             ORDER BY k.id DESC
             """).map { row in

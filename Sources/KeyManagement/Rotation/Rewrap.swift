@@ -62,7 +62,6 @@ public enum Rewrap {
                 FROM unnest($2::int8[], $3::bytea[], $4::bytea[]) AS u(id, old_key, new_key)
                 WHERE d.id = u.id AND d.kek_id = $5 AND d.wrapped_key = u.old_key
                 """, [new.kekID, PostgresArray(ids), PostgresArray(before), PostgresArray(after), old.kekID])
-            try DataKeys.recordWraps(connection, kekID: new.kekID, count: ids.count)
         }
         return RewrapBatchResult(rewrapped: rewrapped, failures: failures, lastID: lastID)
     }

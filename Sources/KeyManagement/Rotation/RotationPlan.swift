@@ -1,7 +1,10 @@
 import Foundation
 import PostgresClient
 
-/// What a rotation would touch, computed without writing anything (`kek rotate --plan`).
+/// What a rotation would touch, computed without writing anything (`kek rotate --plan`), and
+/// the decision both the plan and the rotation itself take: generate a new KEK, or only move
+/// the DEKs of `decrypt_only` KEKs to the active one (`--rewrap-only`, and what a plain
+/// rotation does while an earlier rotation or `kek keys activate` left DEKs behind).
 public struct RotationPlan: Codable, Sendable {
     public struct KEKLine: Codable, Sendable {
         public var id: Int32
@@ -18,7 +21,8 @@ public struct RotationPlan: Codable, Sendable {
         public var signingKeys: Int64
     }
 
-    /// Every KEK whose DEKs the rotation moves (the active one and any `decrypt_only`).
+    /// Every KEK whose DEKs the rotation moves (the active one and any `decrypt_only`, or
+    /// only the `decrypt_only` ones when it generates no KEK).
     public var keks: [KEKLine]
     public var projects: [ProjectLine]
     public var deksToRewrap: Int64
@@ -26,32 +30,57 @@ public struct RotationPlan: Codable, Sendable {
     public var measuredRate: Double?
     public var estimatedSeconds: Double?
     public var wrapLimit: Int64
+    /// False when the DEKs move to the active KEK without a new KEK being generated.
+    public var generatesKek: Bool
+    /// The KEK the DEKs move to; null for the KEK a rotation would generate.
+    public var targetKek: Int32?
+    /// Wraps the target KEK has left (the whole limit for a new KEK).
+    public var targetHeadroom: Int64
+    /// True when the target's budget holds every DEK to move; a rotation that does not fit is refused.
+    public var fits: Bool { deksToRewrap <= targetHeadroom }
 
-    public static func make(_ connection: PostgresConnection) throws -> RotationPlan {
-        let limit = KEKPolicy.wrapLimit
-        let keks = try connection.query("""
-            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id), k.wrap_count
+    /// Throws `wrapBudgetTooSmall` when the target KEK's wrap budget cannot hold every DEK.
+    public func checkBudget() throws {
+        guard fits else {
+            throw KeyManagementError.wrapBudgetTooSmall(kekID: targetKek, deks: deksToRewrap, headroom: targetHeadroom, limit: wrapLimit)
+        }
+    }
+
+    /// `rewrapOnly` true: never generate; false: always generate; nil: generate unless a
+    /// `decrypt_only` KEK still wraps DEKs (then finish moving those first).
+    public static func make(_ connection: PostgresConnection, rewrapOnly: Bool? = nil) throws -> RotationPlan {
+        let limit = try KEKPolicy.wrapLimit(connection)
+        let all = try connection.query("""
+            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id), kek_wraps(k.id)
             FROM keks k WHERE k.state IN ('active', 'decrypt_only') ORDER BY k.id
             """).map { row in
             let wraps: Int64 = try row.decode(3)
             return KEKLine(id: try row.decode(0), state: try row.decode(1), deks: try row.decode(2), wrapCount: wraps,
                            wrapHeadroom: limit - wraps)
         }
+        let active = all.first { $0.state == KEKState.active.rawValue }
+        let leftBehind = all.contains { $0.state == KEKState.decryptOnly.rawValue && $0.deks > 0 }
+        let generates = !(rewrapOnly ?? leftBehind)
+        if !generates && active == nil { throw KeyManagementError.noActiveKEK }
+        let keks = generates ? all : all.filter { $0.state == KEKState.decryptOnly.rawValue }
+        let states = keks.map(\.state)
         let projects = try connection.query("""
             SELECT project_id, sum(secrets)::int8, sum(signing_keys)::int8 FROM (
                 SELECT s.project_id, 1 AS secrets, 0 AS signing_keys FROM project_secrets s
-                JOIN data_keys d ON d.id = s.dek_id JOIN keks k ON k.id = d.kek_id WHERE k.state IN ('active', 'decrypt_only')
+                JOIN data_keys d ON d.id = s.dek_id JOIN keks k ON k.id = d.kek_id WHERE k.state = ANY($1::text[])
                 UNION ALL
                 SELECT g.project_id, 0, 1 FROM signature_keys g
-                JOIN data_keys d ON d.id = g.dek_id JOIN keks k ON k.id = d.kek_id WHERE k.state IN ('active', 'decrypt_only')
+                JOIN data_keys d ON d.id = g.dek_id JOIN keks k ON k.id = d.kek_id WHERE k.state = ANY($1::text[])
             ) t GROUP BY project_id ORDER BY project_id
-            """).map { ProjectLine(projectId: try $0.decode(0), secrets: try $0.decode(1), signingKeys: try $0.decode(2)) }
+            """, [PostgresArray(Array(Set(states)))])
+            .map { ProjectLine(projectId: try $0.decode(0), secrets: try $0.decode(1), signingKeys: try $0.decode(2)) }
         let rate: Double? = try connection.query("""
             SELECT (details->>'rows_per_second')::float8 FROM audit_log
             WHERE action = 'rotation.finished' AND (details->>'rows_per_second')::float8 > 0 ORDER BY id DESC LIMIT 1
             """).first?.decode(0)
         let total = keks.reduce(0) { $0 + $1.deks }
         return RotationPlan(keks: keks, projects: projects, deksToRewrap: total, measuredRate: rate,
-                            estimatedSeconds: rate.map { Double(total) / $0 }, wrapLimit: limit)
+                            estimatedSeconds: rate.map { Double(total) / $0 }, wrapLimit: limit, generatesKek: generates,
+                            targetKek: generates ? nil : active?.id, targetHeadroom: generates ? limit : active?.wrapHeadroom ?? 0)
     }
 }

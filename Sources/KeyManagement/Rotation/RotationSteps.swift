@@ -16,22 +16,29 @@ public struct RotationStart: Codable, Sendable {
     public var newKek: Int32
     public var oldKeks: [Int32]
     public var total: Int64
+    /// False when the rotation moved DEKs to the KEK that was already active.
+    public var generatedKek: Bool?
 }
 
 /// The database steps of a KEK rotation; each runs inside the caller's batch transaction.
 public enum RotationSteps {
-    /// Generates and activates a new KEK (the active one becomes `decrypt_only`) and
-    /// counts the DEKs left under every `decrypt_only` KEK.
-    public static func start(_ connection: PostgresConnection, rootKeys: RootKeys, actor: String, jobID: Int64?) throws -> RotationStart {
+    /// Decides as `RotationPlan` does (refusing up front when the target KEK's wrap budget
+    /// cannot hold every DEK), then generates and activates a new KEK (the active one becomes
+    /// `decrypt_only`) unless the rotation only moves DEKs left under `decrypt_only` KEKs to
+    /// the active one, and counts the DEKs to move.
+    public static func start(_ connection: PostgresConnection, rootKeys: RootKeys, actor: String, jobID: Int64?,
+                             rewrapOnly: Bool? = nil) throws -> RotationStart {
+        let plan = try RotationPlan.make(connection, rewrapOnly: rewrapOnly)
+        try plan.checkBudget()
         let store = KEKStore(connection: connection, actor: actor)
-        let newKEK = try store.generateLocked(rootKeys: rootKeys, activate: true)
+        let target = try plan.targetKek ?? store.generateLocked(rootKeys: rootKeys, activate: true)
         let old: [Int32] = try connection.query("SELECT id FROM keks WHERE state = 'decrypt_only' ORDER BY id").map { try $0.decode(0) }
         let total = try remaining(connection, oldKeks: old)
-        var details: [String: AuditValue] = ["new_kek": .int(Int64(newKEK)), "old_keks": .texts(old.map(String.init)),
-                                             "deks": .int(total)]
+        var details: [String: AuditValue] = ["new_kek": .int(Int64(target)), "old_keks": .texts(old.map(String.init)),
+                                             "deks": .int(total), "generated_kek": .text(plan.generatesKek ? "yes" : "no")]
         if let jobID { details["job_id"] = .int(jobID) }
-        try AuditLog.append(connection, actor: actor, action: .rotationStarted, target: "kek:\(newKEK)", details: details)
-        return RotationStart(newKek: newKEK, oldKeks: old, total: total)
+        try AuditLog.append(connection, actor: actor, action: .rotationStarted, target: "kek:\(target)", details: details)
+        return RotationStart(newKek: target, oldKeks: old, total: total, generatedKek: plan.generatesKek)
     }
 
     /// Splits the DEKs under `oldKeks` into about `parts` id ranges of similar size.

@@ -31,7 +31,6 @@ public struct SecretStore {
                 "SELECT id, dek_id FROM project_secrets WHERE project_id = $1 AND name = $2 FOR UPDATE", [project, name]).first
             let kek = try keks.active()
             let dek = try DataKeys.create(connection, under: kek)
-            try DataKeys.recordWraps(connection, kekID: kek.kekID, count: 1)
             let id: UUID = try existing?.decode(0) ?? UUID()
             let oldDEK: Int64? = try existing?.decode(1)
             let ciphertext = try dek.sealSecret(value.bytes, id: id, projectID: project)

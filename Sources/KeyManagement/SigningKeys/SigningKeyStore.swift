@@ -29,7 +29,6 @@ public struct SigningKeyStore {
             let key = SecretBytes(try randomBytes(count: Self.keyBytes))
             let kek = try keks.active()
             let dek = try DataKeys.create(connection, under: kek)
-            try DataKeys.recordWraps(connection, kekID: kek.kekID, count: 1)
             let ciphertext = try dek.sealSigningKey(key.bytes, id: id, projectID: project)
             let record = try SigningKeyRecord(row: try connection.query("""
                 INSERT INTO signature_keys (id, project_id, dek_id, ciphertext, status)

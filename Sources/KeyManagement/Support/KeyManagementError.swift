@@ -8,7 +8,8 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
     case wrongState(kekID: Int32, state: String, expected: [String], action: String)
     case deksRemain(kekID: Int32, count: Int64, action: String)
     case verificationRequired(kekID: Int32)
-    case wrapLimitReached(kekID: Int32, count: Int64, limit: Int64)
+    /// A rotation would move more DEKs onto a KEK than its wrap budget has left.
+    case wrapBudgetTooSmall(kekID: Int32?, deks: Int64, headroom: Int64, limit: Int64)
     case rowFailed(table: String, id: String, reason: String)
     /// The keyring holds root key `id` with another key than the one recorded in `root_keys`.
     case rootKeyMismatch(id: String)
@@ -34,8 +35,11 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
             return "cannot \(action) KEK \(kekID): \(count) DEKs are still wrapped under it; run 'kek rotate' first"
         case let .verificationRequired(kekID):
             return "cannot destroy KEK \(kekID): no successful 'kek verify' since it was retired; run 'kek verify' first"
-        case let .wrapLimitReached(kekID, count, limit):
-            return "KEK \(kekID) has made \(count) wraps; the limit is \(limit) (NIST SP 800-38D 8.3); rotate to a new KEK"
+        case let .wrapBudgetTooSmall(kekID, deks, headroom, limit):
+            let target = kekID.map { "KEK \($0)" } ?? "a new KEK"
+            return "refusing to rotate: \(deks) DEKs would be wrapped under \(target), which has \(headroom) wraps left "
+                + "of the wrap limit \(limit) (NIST SP 800-38D 8.3); raise it with 'kek keys wrap-limit N' (at most 2^32) "
+                + "or re-encrypt part of the store first"
         case let .rowFailed(table, id, reason):
             return "\(table) row \(id): \(reason)"
         case let .rootKeyMismatch(id):

@@ -26,14 +26,15 @@ extension Command {
                 }
                 states.append(state)
             }
-            let jobs = try JobQueue(connection: try Database.connect())
-                .list(states: states, kind: arguments.string("kind"), limit: try arguments.int("limit") ?? 50)
+            let queue = JobQueue(connection: try Database.connect())
+            let jobs = try queue.list(states: states, kind: arguments.string("kind"), limit: try arguments.int("limit") ?? 50)
+            let progress = try queue.progress(jobs.map(\.id))
             if arguments.flag("json") {
-                try JobOutput.printJSON(jobs.map(JobOutput.json))
+                try JobOutput.printJSON(jobs.map { JobOutput.json($0, progress[$0.id]) })
             } else if jobs.isEmpty {
                 print("no jobs")
             } else {
-                print(JobOutput.table(jobs))
+                print(JobOutput.table(jobs, progress))
             }
         }
     )
@@ -45,10 +46,14 @@ extension Command {
         arguments: [Argument(name: "id", help: "The job's id.")],
         run: { arguments in
             let id = try jobID(arguments)
-            guard let job = try JobQueue(connection: try Database.connect()).job(id) else {
-                throw CommandFailure("no job \(id)")
+            let queue = JobQueue(connection: try Database.connect())
+            guard let job = try queue.job(id) else { throw CommandFailure("no job \(id)") }
+            let progress = try queue.progress(id)
+            if arguments.flag("json") {
+                try JobOutput.printJSON(JobOutput.json(job, progress))
+            } else {
+                print(JobOutput.details(job, progress))
             }
-            if arguments.flag("json") { try JobOutput.printJSON(JobOutput.json(job)) } else { print(JobOutput.details(job)) }
         }
     )
 

@@ -10,7 +10,7 @@ extension Command {
             States: pending -> active (exactly one) -> decrypt_only -> retired -> destroyed,
             or compromised. Needs DATABASE_URL and KEK_ROOT_KEYS (or KEK_ROOT_KEYS_FILE).
             """,
-        subcommands: [keysGenerate, keysList, keysActivate, keysRetire, keysDestroy, keysPurge, keysCompromised]
+        subcommands: [keysGenerate, keysList, keysActivate, keysRetire, keysDestroy, keysPurge, keysCompromised, keysWrapLimit]
     )
 
     static let keysGenerate = Command(

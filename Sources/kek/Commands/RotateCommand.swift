@@ -11,29 +11,37 @@ extension Command {
             Enqueues a rotate_kek job (one at a time: a second 'kek rotate' reports the running one).
             Workers ('kek worker') split it into parts and rewrap in batches; the old KEK is retired
             once no DEK is left under it. Pause or resume it with 'kek jobs pause|resume ID'.
+            While a decrypt_only KEK still wraps DEKs (after 'kek keys activate N', or a rotation
+            that failed), it generates no KEK and moves those DEKs to the active one (as
+            --rewrap-only does). It is refused up front when the target KEK's wrap budget
+            (kek_settings.wrap_limit, 'kek keys wrap-limit') cannot hold every DEK to move.
             """,
         options: [
             .flag("wait", "Show progress until the rotation ends."),
             .value("timeout", "DURATION", "With --wait: give up waiting after this long (exit 1; the job goes on)."),
-            .flag("plan", "Write nothing; report what a rotation would touch."),
+            .flag("plan", "Write nothing; report what a rotation would touch (exit 1 when it would be refused)."),
+            .flag("rewrap-only", "Generate no KEK: move the DEKs of every decrypt_only KEK to the active one."),
             .value("batch-size", "N", "DEKs per batch transaction.", default: String(RotationArguments.defaultBatchSize)),
             .value("parts", "N", "Parts the DEK id space is split into for parallel workers.",
                    default: String(RotationArguments.defaultParts)),
-            .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation."),
+            .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation, final sweep included "
+                   + "(\(Int(JobArgumentBounds.maxRate.lowerBound)) to \(Int(JobArgumentBounds.maxRate.upperBound)))."),
             .flag("json", "Print JSON: the plan, or job_id, enqueued and (with --wait) state."),
         ],
         run: { arguments in
+            let rotationArguments = RotationArguments(
+                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"), maxRate: try arguments.rate("max-rate"),
+                rewrapOnly: arguments.flag("rewrap-only") ? true : nil)
+            try arguments.checkBounds { try rotationArguments.validate() }
             let connection = try Database.connect()
+            // The same decision and budget check the rotation job makes, before anything is enqueued.
+            let plan = try RotationPlan.make(connection, rewrapOnly: rotationArguments.rewrapOnly)
             if arguments.flag("plan") {
-                try printPlan(try RotationPlan.make(connection), json: arguments.flag("json"))
+                try printPlan(plan, json: arguments.flag("json"))
+                try plan.checkBudget()
                 return
             }
-            let rotationArguments = RotationArguments(
-                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"),
-                maxRate: try arguments.int("max-rate").map(Double.init))
-            guard (rotationArguments.batchSize ?? 1) > 0, (rotationArguments.parts ?? 1) > 0 else {
-                throw UsageError("kek rotate: --batch-size and --parts must be positive")
-            }
+            try plan.checkBudget()
             // Refuse here what a worker would refuse: a keyring that cannot open the KEKs in use.
             let session = try KeySession.open()
             try KeyringProof.require(session.connection, session.rootKeys, actor: session.actor)
@@ -45,7 +53,12 @@ extension Command {
 
     static func printPlan(_ plan: RotationPlan, json: Bool) throws {
         if json { return try JSONOutput.print(plan) }
-        print("A rotation would generate and activate a new KEK and rewrap \(Formatting.count(plan.deksToRewrap)) DEKs:")
+        if plan.generatesKek {
+            print("A rotation would generate and activate a new KEK and rewrap \(Formatting.count(plan.deksToRewrap)) DEKs:")
+        } else {
+            print("A rotation would generate no KEK and move \(Formatting.count(plan.deksToRewrap)) DEKs of decrypt_only KEKs "
+                  + "to the active KEK \(plan.targetKek.map(String.init) ?? "?"):")
+        }
         print(TextTable.render(["KEK", "STATE", "DEKS", "WRAPS", "HEADROOM"], plan.keks.map {
             [String($0.id), $0.state, Formatting.count($0.deks), Formatting.count($0.wrapCount), Formatting.count($0.wrapHeadroom)]
         }))
@@ -59,36 +72,9 @@ extension Command {
         } else {
             print("estimated time: unknown (no finished rotation to measure a rate from)")
         }
-        print("wrap limit per KEK: \(Formatting.count(plan.wrapLimit)) (NIST SP 800-38D 8.3)")
+        print("wrap limit per KEK: \(Formatting.count(plan.wrapLimit)) (NIST SP 800-38D 8.3); the target KEK has "
+              + "\(Formatting.count(plan.targetHeadroom)) wraps left" + (plan.fits ? "" : ": too few, the rotation would be refused"))
     }
-
-    static let reencrypt = Command(
-        name: "reencrypt",
-        abstract: "After a compromise: give every value under the given KEKs a new DEK and a new ciphertext.",
-        options: [
-            .value("kek", "ID[,ID]", "The compromised KEK(s)."),
-            .flag("all", "Every KEK (every DEK and value is replaced)."),
-            .value("batch-size", "N", "DEKs per batch transaction.", default: "200"),
-            .flag("wait", "Show progress until it ends."),
-            .value("timeout", "DURATION", "With --wait: give up waiting after this long (exit 1; the job goes on)."),
-            .json,
-        ],
-        run: { arguments in
-            let ids = try (arguments.string("kek") ?? "").split(separator: ",").map { text -> Int32 in
-                guard let id = Int32(text) else { throw UsageError("kek reencrypt: --kek takes KEK ids, got '\(text)'") }
-                return id
-            }
-            guard ids.isEmpty != arguments.flag("all") else { throw UsageError("kek reencrypt: give either --kek ID or --all") }
-            let connection = try Database.connect()
-            let job = try JobQueue(connection: connection).enqueue(JobRequest(
-                kind: KeyJobKinds.reencryption,
-                argumentsJSON: try JobJSON.encode(ReencryptArguments(
-                    kekIds: ids.isEmpty ? nil : ids, all: arguments.flag("all") ? true : nil,
-                    batchSize: try arguments.int("batch-size"))),
-                maxAttempts: 10, uniqueKey: "reencrypt"))
-            try enqueued(JobRequested(job, kind: KeyJobKinds.reencryption, label: "re-encryption"), connection, arguments)
-        }
-    )
 
     /// Reports a requested job; with `--wait`, follows it to its end (or `--timeout`) first.
     static func enqueued(_ requested: JobRequested, _ connection: PostgresConnection, _ arguments: ParsedArguments) throws {

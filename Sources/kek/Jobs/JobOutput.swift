@@ -4,6 +4,28 @@ import JobQueue
 /// How `kek jobs` prints jobs: aligned text for people, JSON for scripts. JSON columns are
 /// embedded as JSON, not as strings.
 enum JobOutput {
+    /// done/total, rows/s and ETA as every progress line prints them.
+    static func progressText(_ progress: JobProgressSummary) -> String {
+        var text = "\(Formatting.count(progress.done))/\(progress.total.map { Formatting.count($0) } ?? "?")"
+        if let ratio = progress.ratio { text += String(format: " (%.0f%%)", ratio * 100) }
+        if let rate = progress.rate { text += ", \(Formatting.count(Int(rate.rounded()))) rows/s" }
+        if let eta = progress.etaSeconds { text += ", ETA \(Formatting.duration(eta))" }
+        return text
+    }
+
+    /// `progress` of `kek jobs --json`: the numbers `kek status --json` and /status show.
+    static func json(_ progress: JobProgressSummary?) -> Any {
+        guard let progress else { return NSNull() }
+        return ["state": progress.state.rawValue, "done": progress.done, "total": progress.total ?? NSNull(),
+                "rows_per_second": progress.rate ?? NSNull(), "eta_seconds": progress.etaSeconds ?? NSNull()] as [String: Any]
+    }
+
+    static func json(_ job: Job, _ progress: JobProgressSummary?) -> [String: Any] {
+        var object = json(job)
+        object["progress"] = json(progress)
+        return object
+    }
+
     static func json(_ job: Job) -> [String: Any] {
         func embed(_ text: String?) -> Any {
             guard let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
@@ -23,7 +45,7 @@ enum JobOutput {
             "checkpoint": embed(job.checkpointJSON), "result": embed(job.resultJSON), "last_error": optional(job.lastError),
             "created_at": date(job.createdAt), "updated_at": date(job.updatedAt), "started_at": date(job.startedAt),
             "attempted_at": date(job.attemptedAt), "checkpointed_at": date(job.checkpointedAt),
-            "finished_at": date(job.finishedAt),
+            "finished_at": date(job.finishedAt), "attempt_errors": embed(job.attemptErrorsJSON),
         ]
     }
 
@@ -36,22 +58,13 @@ enum JobOutput {
         date.formatted(.iso8601.year().month().day().timeSeparator(.colon).time(includingFractionalSeconds: false))
     }
 
-    static func progress(_ job: Job) -> String {
-        var text = "\(job.progressDone)"
-        if let total = job.progressTotal {
-            text += "/\(total)"
-            if total > 0 { text += String(format: " (%.0f%%)", Double(job.progressDone) * 100 / Double(total)) }
-        }
-        return text
-    }
-
-    static func table(_ jobs: [Job]) -> String {
+    static func table(_ jobs: [Job], _ progress: [Int64: JobProgressSummary]) -> String {
         let header = ["ID", "STATE", "KIND", "ATTEMPT", "PROGRESS", "RUN AT", "LAST ERROR"]
         let rows = jobs.map { job -> [String] in
-            var state = job.state.rawValue
+            var state = (progress[job.id]?.state ?? job.state).rawValue
             if let desired = job.desiredState { state += "→\(desired.rawValue)" }
             let error = job.lastError.map { $0.count > 60 ? String($0.prefix(59)) + "…" : $0 } ?? ""
-            return ["\(job.id)", state, job.kind, "\(job.attempt)/\(job.maxAttempts)", progress(job),
+            return ["\(job.id)", state, job.kind, "\(job.attempt)/\(job.maxAttempts)", progress[job.id].map(progressText) ?? "",
                     timestamp(job.runAt), error.replacingOccurrences(of: "\n", with: " ")]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
@@ -62,26 +75,20 @@ enum JobOutput {
         }.joined(separator: "\n")
     }
 
-    static func details(_ job: Job) -> String {
+    static func details(_ job: Job, _ progress: JobProgressSummary?) -> String {
         var lines: [(String, String)] = [
-            ("id", "\(job.id)"), ("kind", job.kind), ("state", job.state.rawValue),
+            ("id", "\(job.id)"), ("kind", job.kind), ("state", (progress?.state ?? job.state).rawValue),
         ]
         if let desired = job.desiredState { lines.append(("requested", "\(desired.rawValue) (at the next batch boundary)")) }
         lines += [
             ("args", job.argumentsJSON), ("priority", "\(job.priority)"), ("run at", timestamp(job.runAt)),
-            ("attempt", "\(job.attempt) of \(job.maxAttempts)"), ("progress", progress(job)),
+            ("attempt", "\(job.attempt) of \(job.maxAttempts)"), ("progress", progress.map(progressText) ?? ""),
         ]
-        if let rate = job.rate {
-            var text = String(format: "%.1f/s", rate)
-            if let total = job.progressTotal, rate > 0, job.state == .running {
-                text += String(format: ", ETA %.0fs", Double(total - job.progressDone) / rate)
-            }
-            lines.append(("rate", text))
-        }
         let optional: [(String, String?)] = [
             ("unique key", job.uniqueKey), ("parent", job.parentID.map { "\($0)" }),
             ("lease owner", job.leaseOwner), ("lease expires", job.leaseExpiresAt.map(timestamp)),
             ("checkpoint", job.checkpointJSON), ("result", job.resultJSON), ("last error", job.lastError),
+            ("earlier errors", job.attemptErrorsJSON == "[]" ? nil : job.attemptErrorsJSON),
             ("created", timestamp(job.createdAt)), ("started", job.startedAt.map(timestamp)),
             ("checkpointed", job.checkpointedAt.map(timestamp)), ("finished", job.finishedAt.map(timestamp)),
         ]

@@ -1,0 +1,57 @@
+import Foundation
+import JobQueue
+import PostgresClient
+
+/// The first step of a `reencrypt` job: checks what it was asked against the database
+/// (failing the job at once when no retry can help), picks the KEKs, and records the start.
+enum ReencryptStart {
+    static func begin(_ context: JobContext, _ arguments: ReencryptArguments, rootKeys: RootKeys) throws -> ReencryptHandler.Checkpoint {
+        if arguments.all != true { try checkNamed(context.connection, arguments.kekIds ?? []) }
+        return try context.batch { connection in
+            var newKek: Int32?
+            let chosen: [Int32]
+            if arguments.all == true {
+                let store = KEKStore(connection: connection, actor: context.workerID)
+                newKek = try store.generateLocked(rootKeys: rootKeys, activate: true)
+                chosen = try connection.query(
+                    "SELECT id FROM keks WHERE state IN ('decrypt_only', 'compromised') ORDER BY id").map { try $0.decode(0) }
+            } else {
+                chosen = Array(Set(arguments.kekIds ?? [])).sorted()
+            }
+            let total: Int64 = try connection.query(
+                "SELECT count(*) FROM data_keys WHERE kek_id = ANY($1::int4[])", [PostgresArray(chosen)])[0].decode(0)
+            var details: [String: AuditValue] = ["job_id": .int(context.job.id), "keks": .texts(chosen.map(String.init)), "deks": .int(total)]
+            if let newKek { details["new_kek"] = .int(Int64(newKek)) }
+            try AuditLog.append(connection, actor: context.workerID, action: .reencryptionStarted, target: nil, details: details)
+            let checkpoint = ReencryptHandler.Checkpoint(keks: chosen, newKek: newKek)
+            return (checkpoint, JobProgress(done: 0, total: total, checkpointJSON: try JobJSON.encode(checkpoint)))
+        }
+    }
+
+    /// Every named KEK must exist and hold a key, and none may be the active one (its DEKs
+    /// would be replaced by DEKs under the same key): mark it compromised first.
+    private static func checkNamed(_ connection: PostgresConnection, _ ids: [Int32]) throws {
+        let states = Dictionary(uniqueKeysWithValues: try connection.query(
+            "SELECT id, state FROM keks WHERE id = ANY($1::int4[])", [PostgresArray(ids)])
+            .map { (try $0.decode(0, as: Int32.self), try $0.decode(1, as: String.self)) })
+        for id in ids {
+            guard let state = states[id] else { throw PermanentJobError(KeyManagementError.kekNotFound(id: id).description) }
+            switch KEKState(rawValue: state) {
+            case .active?:
+                throw PermanentJobError("KEK \(id) is the active KEK: mark it compromised first ('kek keys compromised \(id)', "
+                    + "which activates a replacement), or re-encrypt everything with 'kek reencrypt --all'")
+            case .destroyed?, .pending?:
+                throw PermanentJobError("KEK \(id) is \(state) and wraps no DEK: nothing to re-encrypt")
+            default:
+                break
+            }
+        }
+    }
+
+    /// Ids of the DEKs still under `keks`, but those in `excluding` (at most 1,000, lowest first).
+    static func remaining(_ connection: PostgresConnection, keks: [Int32], excluding: [Int64]) throws -> [Int64] {
+        try connection.query("""
+            SELECT id FROM data_keys WHERE kek_id = ANY($1::int4[]) AND NOT id = ANY($2::int8[]) ORDER BY id LIMIT 1000
+            """, [PostgresArray(keks), PostgresArray(excluding)]).map { try $0.decode(0) }
+    }
+}
