@@ -15,6 +15,8 @@ public final class JobContext {
     let stop: StopSignal
     let limits: BatchLimits
     let claimedAt = Date()
+    /// When the lease was last extended (claim, checkpoint or renewal).
+    private var renewedAt = Date()
     private(set) var desiredState: JobState?
 
     init(claimed: ClaimedJob, connection: PostgresConnection, workerID: String, stop: StopSignal, limits: BatchLimits) {
@@ -97,6 +99,7 @@ public final class JobContext {
                                                progressTotal: progress.total, checkpointJSON: progress.checkpointJSON)
             return (value, progress, desired)
         }
+        renewedAt = Date()
         job.progressDone = progress.done
         if let total = progress.total { job.progressTotal = total }
         if let checkpoint = progress.checkpointJSON { job.checkpointJSON = checkpoint }
@@ -109,7 +112,16 @@ public final class JobContext {
     /// apart. Throws `JobLeaseLost` when the job is no longer ours.
     public func renewLease() throws {
         desiredState = try lease.renew(on: connection)
+        renewedAt = Date()
     }
+
+    /// Renews the lease when a third of it has passed since the last extension: cheap to call
+    /// often from a handler's own long loop.
+    public func renewLeaseIfDue() throws {
+        if Date().timeIntervalSince(renewedAt) >= renewalInterval { try renewLease() }
+    }
+
+    private var renewalInterval: Double { max(0.2, lease.seconds / 3) }
 
     /// Enqueues a job; inside `batch` it commits (or rolls back) with that batch.
     @discardableResult
@@ -126,9 +138,20 @@ public final class JobContext {
         return try enqueue(child)
     }
 
-    /// Sleeps up to `seconds`, waking early when the worker is shutting down; false then.
+    /// Sleeps up to `seconds`, waking early when the worker is shutting down (false then),
+    /// and renewing the lease every third of it on the way, so a throttled or waiting job
+    /// keeps its lease however long it sleeps. Throws `JobLeaseLost` when the job is no longer ours.
     @discardableResult
-    public func sleep(_ seconds: Double) -> Bool { stop.sleep(seconds) }
+    public func sleep(_ seconds: Double) throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            try renewLeaseIfDue()
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 { return true }
+            let untilRenewal = renewalInterval - Date().timeIntervalSince(renewedAt)
+            guard stop.sleep(max(0.01, min(left, untilRenewal))) else { return false }
+        }
+    }
 }
 
 /// The progress a batch records with its work: units done (absolute), the planned total

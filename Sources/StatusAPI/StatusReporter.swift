@@ -30,18 +30,15 @@ public final class StatusReporter {
 
     /// The migration version of the database; the cheap liveness read behind `/readyz`.
     public func schemaVersion() throws -> Int {
-        try connection.transaction {
-            try limitStatements()
-            return try SchemaMigrator.currentVersion(connection)
+        try connection.transaction(settings: limits) {
+            try SchemaMigrator.currentVersion(connection)
         }
     }
 
     /// Reads everything and assembles the report.
     public func report() throws -> StatusReport {
         let now = Date()
-        let read = try connection.transaction {
-            try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            try limitStatements()
+        let read = try connection.transaction(.snapshotReadOnly, settings: limits) {
             return (
                 version: try SchemaMigrator.currentVersion(connection),
                 keks: try KEKStore(connection: connection, actor: "status").list(),
@@ -74,9 +71,9 @@ public final class StatusReporter {
                 nextDueAt: next.dueAt, nextSchedule: next.schedule, nextBasis: next.basis))
     }
 
-    private func limitStatements() throws {
-        try connection.execute("SELECT set_config('statement_timeout', $1, true)", ["\(statementTimeoutMilliseconds)ms"])
-        try connection.execute("SELECT set_config('lock_timeout', $1, true)", ["\(statementTimeoutMilliseconds)ms"])
+    /// Status reads wait neither on slow statements nor on locks (transaction-local).
+    private var limits: [TransactionSetting] {
+        [.statementTimeout(milliseconds: statementTimeoutMilliseconds), .lockTimeout(milliseconds: statementTimeoutMilliseconds)]
     }
 
     private func isFinished(_ state: String) -> Bool {

@@ -54,6 +54,6 @@ struct Throttle {
         }
         let expected = Double(done - startCount) / (maxRate / Double(running))
         let elapsed = Date().timeIntervalSince(started)
-        if expected > elapsed { context.sleep(expected - elapsed) }
+        if expected > elapsed { try context.sleep(expected - elapsed) }
     }
 }

@@ -103,7 +103,7 @@ struct RotateKEKHandler: JobHandler {
             }
             let left = try RotationSteps.remaining(context.connection, oldKeks: checkpoint.start.oldKeks)
             if left <= Int64(Set(failures.map(\.dekId)).count) { break }
-            context.sleep(0.2)
+            try context.sleep(0.2)
         }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept
