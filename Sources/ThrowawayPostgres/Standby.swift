@@ -1,0 +1,27 @@
+import Foundation
+
+extension ThrowawayPostgres {
+    /// A streaming standby of this cluster in a directory of its own: `pg_basebackup -R`
+    /// (which writes `standby.signal` and `primary_conninfo`), then started. It replays
+    /// the primary until `promote()`; with the primary it forms a pair a multi-host
+    /// connection string (`host=<primary dir>,<standby dir> target_session_attrs=read-write`)
+    /// can fail over across.
+    public func makeStandby(watchdog: Bool = true) throws -> ThrowawayPostgres {
+        try ThrowawayPostgres(watchdog: watchdog) { standby in
+            try Self.run(standby.runAs + ["\(standby.binaries)/pg_basebackup", "-h", directory, "-p", "5432", "-U", "postgres",
+                                          "-D", "\(standby.directory)/data", "-R", "-X", "stream", "--no-sync"])
+        }
+    }
+
+    /// Turns a standby into a primary that accepts writes, waiting until it does.
+    public func promote() throws {
+        try Self.run(runAs + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-w", "-t", "60", "promote"])
+    }
+
+    /// A connection string trying `clusters` in order and settling on the one that accepts
+    /// writes: what workers use to follow a failover.
+    public static func multiHostConnectionString(_ clusters: [ThrowawayPostgres], database: String) -> String {
+        "host=\(clusters.map(\.directory).joined(separator: ",")) port=5432 user=postgres dbname=\(database) "
+            + "target_session_attrs=read-write connect_timeout=2"
+    }
+}
