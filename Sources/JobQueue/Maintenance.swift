@@ -28,7 +28,7 @@ struct WorkerMaintenance {
             for index in steps.indices where Date() >= steps[index].due && !worker.stop.isRequested {
                 let started = Date()
                 do {
-                    let db = try connection ?? PostgresConnection(configuration.databaseURL, applicationName: "kek-worker")
+                    let db = try connection ?? PostgresConnection(configuration.databaseURL)
                     connection = db
                     try steps[index].body(db)
                     steps[index].due = started.addingTimeInterval(steps[index].interval)

@@ -85,7 +85,7 @@ public final class JobWorker: Sendable {
     }
 
     private func makeRunner() throws -> JobRunner {
-        let connection = try PostgresConnection(configuration.databaseURL, applicationName: "kek-worker")
+        let connection = try PostgresConnection(configuration.databaseURL)
         if try listens(on: connection) { try connection.listen(Self.channel) }
         return JobRunner(connection: connection, workerID: configuration.workerID, handlers: handlers,
                          events: events, stop: stop, leaseSeconds: configuration.leaseSeconds,

@@ -1,16 +1,6 @@
 internal import CLibPQ
 import Foundation
 
-extension Array where Element == String {
-    /// A NULL-terminated C array of the strings, valid inside `body` only.
-    func withCStrings<R>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-        let copies = map { strdup($0) }
-        defer { copies.forEach { free($0) } }
-        let pointers = copies.map { UnsafePointer($0) } + [nil]
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-}
-
 /// Owns the C arrays that `PQexecParams` reads, for the duration of one call only.
 enum ParameterBuffers {
     static func with<R>(

@@ -11,10 +11,11 @@ import Foundation
 /// connection string with `target_session_attrs=read-write` then finds the new primary).
 ///
 /// Nothing is ever set for the session: behind a transaction-pooling PgBouncer a session
-/// `SET` would leak to other clients of the pool. The application name goes in the startup
-/// packet (`fallback_application_name`, which poolers track per client); server notices are
-/// filtered on this side instead of with `client_min_messages`; per-transaction settings
-/// go through `transactionSettings` (see `Transaction.swift`).
+/// `SET` would leak to other clients of the pool. Server notices are filtered on this side
+/// instead of with `client_min_messages`; per-transaction settings go through
+/// `transactionSettings` (see `Transaction.swift`). No `application_name` is sent either:
+/// PgBouncer hands a server session's name on to the next client that sends none, so an
+/// operator who wants one puts `application_name=` in the connection string.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     private var listenedChannels: [String] = []
@@ -27,10 +28,9 @@ public final class PostgresConnection {
     public var transactionSettings: [TransactionSetting] = []
 
     /// Opens a connection from a libpq connection string or a `postgresql://` URI.
-    /// `applicationName` is used unless the string names one itself.
     /// On failure the error names the host, port and database, never the password.
-    public init(_ connectionString: String, applicationName: String = "kek") throws {
-        let conn = Self.connect(connectionString, applicationName: applicationName)
+    public init(_ connectionString: String) throws {
+        let conn = PQconnectdb(connectionString)
         guard let conn, PQstatus(conn) == CONNECTION_OK else {
             let error = PostgresError(
                 .connection,
@@ -42,14 +42,6 @@ public final class PostgresConnection {
         }
         handle = conn
         Self.filterNotices(conn)
-    }
-
-    private static func connect(_ connectionString: String, applicationName: String) -> OpaquePointer? {
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [connectionString, applicationName]
-        return keywords.withCStrings { keywordPointers in
-            values.withCStrings { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
-        }
     }
 
     /// Server notices (NOTICE, INFO) are dropped; warnings go to stderr, as libpq would print them.

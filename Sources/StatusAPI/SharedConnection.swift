@@ -33,7 +33,7 @@ final class SharedConnection: @unchecked Sendable {
     }
 
     private func open() throws -> PostgresConnection {
-        let db = try PostgresConnection(url, applicationName: "kek-status")
+        let db = try PostgresConnection(url)
         db.transactionSettings = [.statementTimeout(milliseconds: statementTimeoutMilliseconds)]
         return db
     }

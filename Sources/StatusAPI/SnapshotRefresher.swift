@@ -64,7 +64,7 @@ final class SnapshotRefresher: Sendable {
     }
 
     private func makeReporter() throws -> StatusReporter {
-        let connection = try PostgresConnection(configuration.databaseURL, applicationName: "kek-status")
+        let connection = try PostgresConnection(configuration.databaseURL)
         let reporter = StatusReporter(connection: connection, schedules: configuration.schedules,
                                       expectedSchemaVersion: configuration.expectedSchemaVersion,
                                       statementTimeoutMilliseconds: configuration.statementTimeoutMilliseconds)

@@ -56,7 +56,7 @@ final class TransactionReconnectTests: XCTestCase {
 
     func testTransactionSettingsEndWithTheTransactionAndNothingIsSetForTheSession() throws {
         let url = try TestDatabase.fresh()
-        let db = try PostgresConnection(url, applicationName: "kek-test")
+        let db = try PostgresConnection(url)
         db.transactionSettings = [.statementTimeout(milliseconds: 1234)]
         let inside: String = try db.transaction(settings: [.lockTimeout(milliseconds: 567)]) {
             try db.query("SELECT current_setting('statement_timeout') || ' ' || current_setting('lock_timeout')")[0].decode(0)
@@ -67,13 +67,12 @@ final class TransactionReconnectTests: XCTestCase {
                    || current_setting('client_min_messages')
             """)[0].decode(0)
         XCTAssertEqual(after, "0 0 notice")
-        // The name came in the startup packet, so it is the session's default, not a SET.
-        let name: String = try db.query("SELECT reset_val FROM pg_settings WHERE name = 'application_name'")[0].decode(0)
-        XCTAssertEqual(name, "kek-test")
+        // No application_name unless the connection string names one (then in the startup packet).
         let source: String = try db.query("SELECT source FROM pg_settings WHERE name = 'application_name'")[0].decode(0)
-        XCTAssertEqual(source, "client")
-        let explicit = try PostgresConnection(url + " application_name=mine", applicationName: "kek-test")
-        XCTAssertEqual(try explicit.query("SELECT current_setting('application_name')")[0].decode(0, as: String.self), "mine")
+        XCTAssertEqual(source, "default")
+        let explicit = try PostgresConnection(url + " application_name=mine")
+        XCTAssertEqual(try explicit.query("SELECT current_setting('application_name') || ' ' || source FROM pg_settings "
+                                          + "WHERE name = 'application_name'")[0].decode(0, as: String.self), "mine client")
     }
 
     func testOutageIsReportedOnceWithBoundedBackOff() {
