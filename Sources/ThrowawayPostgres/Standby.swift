@@ -8,9 +8,20 @@ extension ThrowawayPostgres {
     /// can fail over across.
     public func makeStandby(watchdog: Bool = true) throws -> ThrowawayPostgres {
         try ThrowawayPostgres(watchdog: watchdog) { standby in
-            try Self.run(standby.runAs + ["\(standby.binaries)/pg_basebackup", "-h", directory, "-p", "5432", "-U", "postgres",
+            try Self.run(standby.runAs + [try Self.findTool("pg_basebackup", besides: standby.binaries), "-h", directory, "-p", "5432", "-U", "postgres",
                                           "-D", "\(standby.directory)/data", "-R", "-X", "stream", "--no-sync"])
         }
+    }
+
+    /// `name` beside `initdb`, or in the newest `/usr/lib/postgresql/*/bin` (a `PATH` with
+    /// wrappers for `initdb` and `pg_ctl` only still finds the package's other programs).
+    static func findTool(_ name: String, besides folder: String) throws -> String {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        let folders = [folder] + versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { "/usr/lib/postgresql/\($0)/bin" }
+        guard let found = folders.map({ "\($0)/\(name)" }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw ThrowawayPostgresError("\(name) not found beside \(folder)/initdb or in /usr/lib/postgresql/*/bin")
+        }
+        return found
     }
 
     /// Turns a standby into a primary that accepts writes, waiting until it does.

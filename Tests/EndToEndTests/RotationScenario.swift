@@ -9,8 +9,8 @@ import XCTest
 /// at it with the same root key: the setting of every rotation test.
 struct RotationScenario {
     static let rootKeyLine = "r1:" + Data(repeating: 42, count: 32).base64EncodedString()
-    let url: String
-    let connection: PostgresConnection
+    private(set) var url: String
+    private(set) var connection: PostgresConnection
     let rootKeys: RootKeys
     let project = UUID()
     let firstKEK: Int32
@@ -34,6 +34,15 @@ struct RotationScenario {
         return copy
     }
 
+    /// The same scenario reached through another URL by the test and the binary alike
+    /// (a multi-host string that follows a failover).
+    func reconnected(to databaseURL: String) throws -> RotationScenario {
+        var copy = through(databaseURL)
+        copy.url = databaseURL
+        copy.connection = try PostgresConnection(databaseURL)
+        return copy
+    }
+
     /// Seconds from enqueue to first claim, and from enqueue to the end, of job `id`.
     func timings(ofJob id: Int64) throws -> (pickup: Double, total: Double) {
         let row = try connection.query("""
@@ -43,9 +52,9 @@ struct RotationScenario {
         return (try row.decode(0), try row.decode(1))
     }
 
-    func worker(_ name: String, concurrency: Int = 1) throws -> (process: Process, log: URL) {
+    func worker(_ name: String, concurrency: Int = 1, extra: [String] = []) throws -> (process: Process, log: URL) {
         try kek.startLogged(["worker", "--concurrency", String(concurrency), "--lease", "3s", "--poll-interval", "1s",
-                             "--no-schedules", "--worker-id", name], name: name)
+                             "--no-schedules", "--worker-id", name] + extra, name: name)
     }
 
     func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
