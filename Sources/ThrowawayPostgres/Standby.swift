@@ -9,7 +9,7 @@ extension ThrowawayPostgres {
     public func makeStandby(watchdog: Bool = true) throws -> ThrowawayPostgres {
         try ThrowawayPostgres(watchdog: watchdog) { standby in
             try Self.run(standby.runAs + [try Self.findTool("pg_basebackup", besides: standby.binaries), "-h", directory, "-p", "5432", "-U", "postgres",
-                                          "-D", "\(standby.directory)/data", "-R", "-X", "stream", "--no-sync"])
+                                          "-D", "\(standby.directory)/data", "-R", "-X", "stream", "-c", "fast", "--no-sync"])
         }
     }
 

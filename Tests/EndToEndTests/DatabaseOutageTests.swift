@@ -39,6 +39,9 @@ final class DatabaseOutageTests: XCTestCase {
         return entry["done"] as? Int
     }
 
+    private let began = Date()
+    private func mark(_ what: String) { print(String(format: "[%6.1fs] ", Date().timeIntervalSince(began)) + what) }
+
     private func waitUntil(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -64,6 +67,7 @@ final class DatabaseOutageTests: XCTestCase {
         let processes = [serve, plain, listening]
         defer { processes.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
         let logs = { processes.map { (try? String(contentsOf: $0.log, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n") }
+        mark("let bases = [")
         let bases = [try StatusServerProcess.waitForAddress(log: serve.log, process: serve.process).base,
                      try StatusServerProcess.waitForAddress(log: listening.log, process: listening.process).base]
 
@@ -87,6 +91,7 @@ final class DatabaseOutageTests: XCTestCase {
         }
         XCTAssertEqual(try retrying { try scenario.waitForEnd(of: job, timeout: 240) }, "completed", logs())
         try scenario.assertRotated(from: scenario.firstKEK, secrets: secrets)
+        mark("XCTAssertTrue(processes.allSatisfy")
         XCTAssertTrue(processes.allSatisfy { $0.process.isRunning }, "a kek process exited: \(logs())")
         XCTAssertTrue(logs().contains("database_lost"), logs())
         XCTAssertEqual(try scenario.count("SELECT count(*) FROM jobs WHERE parent_id = $1 AND state <> 'completed'", [job]), 0)
@@ -100,6 +105,7 @@ final class DatabaseOutageTests: XCTestCase {
         _ = try SchemaMigrator(directory: TestDatabase.sqlDirectory).migrate(try PostgresConnection(primary.connectionString(database: "kek")))
         // Seeded before the base backup, so the standby starts with every DEK.
         let seeded = try RotationScenario(secrets: secrets, url: primary.connectionString(database: "kek"))
+        mark("let standby = try primary.makeStandby()")
         let standby = try primary.makeStandby()
         defer { standby.stop() }
         let both = ThrowawayPostgres.multiHostConnectionString([primary, standby], database: "kek")
@@ -110,13 +116,17 @@ final class DatabaseOutageTests: XCTestCase {
         let job = try scenario.enqueueRotation(["--batch-size", "500", "--parts", "4", "--max-rate", "10000"])
         XCTAssertTrue(try waitUntil(timeout: 120) { try done(scenario, job: job) >= secrets / 3 }, logs())
         // A clean stop streams the primary's last WAL to the standby; then the standby takes over.
+        mark("primary.stop()")
         primary.stop()
+        mark("try standby.promote()")
         try standby.promote()
         XCTAssertEqual(try retrying { try scenario.waitForEnd(of: job, timeout: 240) }, "completed", logs())
+        mark("XCTAssertTrue(try scenario.connection.qu")
         XCTAssertTrue(try scenario.connection.query("SELECT NOT pg_is_in_recovery()")[0].decode(0, as: Bool.self))
         try scenario.assertRotated(from: scenario.firstKEK, secrets: secrets)
         // Every DEK was wrapped under the new KEK once: none twice, none lost with the old primary.
         XCTAssertEqual(try scenario.count("SELECT wrap_count FROM keks WHERE state = 'active'"), secrets)
+        mark("XCTAssertTrue(workers.allSatisfy")
         XCTAssertTrue(workers.allSatisfy { $0.process.isRunning }, logs())
     }
 }

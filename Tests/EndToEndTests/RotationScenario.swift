@@ -52,8 +52,8 @@ struct RotationScenario {
         return (try row.decode(0), try row.decode(1))
     }
 
-    func worker(_ name: String, concurrency: Int = 1, extra: [String] = []) throws -> (process: Process, log: URL) {
-        try kek.startLogged(["worker", "--concurrency", String(concurrency), "--lease", "3s", "--poll-interval", "1s",
+    func worker(_ name: String, concurrency: Int = 1, lease: String = "3s", extra: [String] = []) throws -> (process: Process, log: URL) {
+        try kek.startLogged(["worker", "--concurrency", String(concurrency), "--lease", lease, "--poll-interval", "1s",
                              "--no-schedules", "--worker-id", name] + extra, name: name)
     }
 
