@@ -60,7 +60,7 @@ public final class JobContext {
 
     /// Runs `work` and records the checkpoint after it in one short transaction.
     ///
-    /// BEGIN; `SET LOCAL` lock, statement and idle timeouts; `work`; the fenced checkpoint
+    /// BEGIN; transaction-local lock, statement and idle timeouts; `work`; the fenced checkpoint
     /// UPDATE (which also renews the lease and updates the rate); COMMIT. When the lease is
     /// no longer ours the UPDATE matches nothing: everything `work` did is rolled back and
     /// `JobLeaseLost` is thrown. After the commit, when an operator asked the job to pause or
@@ -88,12 +88,7 @@ public final class JobContext {
         if let cap = job.maxRunSeconds, Date().timeIntervalSince(claimedAt) > Double(cap) {
             throw JobRunTimeExceeded(seconds: cap)
         }
-        let (value, progress, desired) = try connection.transaction {
-            try connection.execute("""
-                SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
-                       set_config('idle_in_transaction_session_timeout', $3, true)
-                """, [BatchLimits.milliseconds(limits.lockTimeout), BatchLimits.milliseconds(limits.statementTimeout),
-                      BatchLimits.milliseconds(limits.idleInTransactionTimeout)])
+        let (value, progress, desired) = try connection.transaction(settings: limits.transactionSettings) {
             let (value, progress) = try work(connection)
             let desired = try lease.checkpoint(on: connection, progressDone: progress.done,
                                                progressTotal: progress.total, checkpointJSON: progress.checkpointJSON)
