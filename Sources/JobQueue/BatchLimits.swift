@@ -23,9 +23,8 @@ public struct BatchLimits: Sendable, Equatable {
     static func milliseconds(_ seconds: Double) -> String { String(Int((seconds * 1000).rounded(.up))) }
 
     /// The limits as the settings `PostgresConnection.transaction(settings:)` applies.
-    var transactionSettings: [TransactionSetting] {
-        [TransactionSetting("lock_timeout", Self.milliseconds(lockTimeout)),
-         TransactionSetting("statement_timeout", Self.milliseconds(statementTimeout)),
-         TransactionSetting("idle_in_transaction_session_timeout", Self.milliseconds(idleInTransactionTimeout))]
+    var transactionSettings: [String: String] {
+        ["lock_timeout": Self.milliseconds(lockTimeout), "statement_timeout": Self.milliseconds(statementTimeout),
+         "idle_in_transaction_session_timeout": Self.milliseconds(idleInTransactionTimeout)]
     }
 }

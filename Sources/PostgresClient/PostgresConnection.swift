@@ -20,12 +20,13 @@ public final class PostgresConnection {
     private var handle: OpaquePointer?
     private var listenedChannels: [String] = []
     private var needsReset = false
+    private var lastStatement = ""
     /// True between `BEGIN` and its end in `transaction {}`: a connection lost then must
     /// not be silently re-opened, or the rest of the body would run outside the transaction.
     var insideTransactionBlock = false
-    /// Settings applied with `set_config(name, value, true)` at the start of every
-    /// `transaction {}`: transaction-local, so they never outlive it or leak through a pooler.
-    public var transactionSettings: [TransactionSetting] = []
+    /// Applied with `set_config(..., true)` at the start of every `transaction` (see there):
+    /// transaction-local, so they never outlive it or leak through a pooler.
+    public var transactionSettings: [String: String] = TransactionDefaults.settings
 
     /// Opens a connection from a libpq connection string or a `postgresql://` URI.
     /// On failure the error names the host, port and database, never the password.
@@ -103,10 +104,19 @@ public final class PostgresConnection {
     }
 
     func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
+        if !transactionSettings.isEmpty, !inTransaction, !TransactionMode.mustRunOutsideTransaction(sql) {
+            // A statement on its own gets the transaction-local settings too (lock_timeout).
+            return try transaction { try runStatement(sql, parameters) }
+        }
+        return try runStatement(sql, parameters)
+    }
+
+    private func runStatement(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
         guard parameters.count <= 65_535 else {
             throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
         }
         try reconnectIfNeeded()
+        lastStatement = sql
         let encoded = parameters.map { (type(of: $0).postgresTypeOID, $0.postgresBinary()) }
         let result = ParameterBuffers.with(encoded) { types, values, lengths, formats in
             PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
@@ -130,7 +140,7 @@ public final class PostgresConnection {
                 needsReset = true
                 throw PostgresError(.connectionLost, message: "connection to \(target) lost: \(Self.lastError(handle))")
             }
-            throw Self.serverError(result, fallback: Self.lastError(handle))
+            throw Self.serverError(result, fallback: Self.lastError(handle)).namingLockWait(statement: lastStatement)
         }
     }
 

@@ -1,61 +1,70 @@
-/// One setting applied with `set_config(name, value, true)`: it lasts until the end of the
-/// transaction it was set in, so it can never leak to the next user of a pooled server
-/// connection. Values are parameters, never spliced into SQL.
-public struct TransactionSetting: Sendable, Equatable {
-    public var name: String
-    public var value: String
+import Foundation
 
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
+/// How a transaction begins. Every transaction names its isolation level, so a database whose
+/// `default_transaction_isolation` was changed does not silently change what callers get
+/// (an audit chain written under REPEATABLE READ would fork, for example).
+public enum TransactionMode: Sendable {
+    /// `READ COMMITTED`: each statement sees what was committed before it began, and a row
+    /// lock waited for returns the row's newest version. What writers use.
+    case readCommitted
+    /// `REPEATABLE READ, READ ONLY`: one snapshot for a consistent multi-query read.
+    case readOnlySnapshot
 
-    /// `statement_timeout` in milliseconds.
-    public static func statementTimeout(milliseconds: Int) -> TransactionSetting {
-        TransactionSetting("statement_timeout", "\(milliseconds)ms")
-    }
-
-    /// `lock_timeout` in milliseconds.
-    public static func lockTimeout(milliseconds: Int) -> TransactionSetting {
-        TransactionSetting("lock_timeout", "\(milliseconds)ms")
+    var beginStatement: String {
+        switch self {
+        case .readCommitted: return "BEGIN ISOLATION LEVEL READ COMMITTED"
+        case .readOnlySnapshot: return "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        }
     }
 }
 
-/// How a transaction starts: the default, or one consistent read-only snapshot (reports).
-public enum TransactionMode: String, Sendable {
-    case readWrite = "BEGIN"
-    case snapshotReadOnly = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+extension TransactionMode {
+    /// Statements that control transactions themselves or cannot run inside one; every other
+    /// statement sent outside a transaction is wrapped in one so that `transactionSettings` apply.
+    static func mustRunOutsideTransaction(_ sql: String) -> Bool {
+        let head = sql.drop { $0.isWhitespace }.prefix(40).uppercased()
+        return ["BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE TRANSACTION",
+                "COMMIT PREPARED", "ROLLBACK PREPARED", "SET TRANSACTION", "VACUUM", "CREATE DATABASE", "DROP DATABASE",
+                "ALTER SYSTEM", "CREATE INDEX CONCURRENTLY", "DROP INDEX CONCURRENTLY", "REINDEX", "CHECKPOINT"]
+            .contains { head.hasPrefix($0) }
+    }
 }
 
 extension PostgresConnection {
-    /// Runs `body` inside `BEGIN ... COMMIT`; a thrown error rolls everything back.
+    /// Runs `body` inside a transaction; a thrown error rolls everything back.
+    ///
+    /// Right after `BEGIN` the connection's `transactionSettings`, then `settings` (which win
+    /// on the same name), are applied with `set_config(name, value, true)`: transaction-local,
+    /// so nothing leaks to the next user of a pooled server connection (no session-level
+    /// `SET`). A statement sent outside any transaction gets a transaction of its own for the
+    /// same reason (see `run`).
     ///
     /// A connection found lost before the transaction starts is opened again first (nothing
-    /// has happened yet, so that is always safe, and one `BEGIN` lost to a dead socket is
+    /// has happened yet, so that is always safe, and a `BEGIN` lost to a dead socket is
     /// retried once on the new one). A connection lost inside `body` is never reopened
     /// behind its back: the error is thrown and the server has rolled the work back.
-    /// `transactionSettings`, then `settings`, are applied transaction-locally right after
-    /// `BEGIN`. A transaction that the server aborted (an error swallowed inside `body`)
-    /// would otherwise "commit" as a silent rollback; that is reported as an error instead.
+    ///
+    /// A transaction that the server aborted (an error swallowed inside `body`) would
+    /// otherwise "commit" as a silent rollback; that is reported as an error instead.
     /// Transactions do not nest: calling this inside another is a usage error.
     @discardableResult
-    public func transaction<T>(_ mode: TransactionMode = .readWrite, settings: [TransactionSetting] = [],
+    public func transaction<T>(_ mode: TransactionMode = .readCommitted, settings: [String: String] = [:],
                                _ body: () throws -> T) throws -> T {
         try reconnectIfNeeded()
         guard !inTransaction, !insideTransactionBlock else {
             throw PostgresError(.usage, message: "a transaction is already open on this connection")
         }
         do {
-            try execute(mode.rawValue)
+            try execute(mode.beginStatement)
         } catch let error as PostgresError where error.kind == .connectionLost {
             try reconnectIfNeeded()
-            try execute(mode.rawValue)
+            try execute(mode.beginStatement)
         }
         insideTransactionBlock = true
         defer { insideTransactionBlock = false }
         let value: T
         do {
-            try apply(transactionSettings + settings)
+            try applyTransactionSettings(transactionSettings.merging(settings) { $1 })
             value = try body()
         } catch {
             if inTransaction && !isBroken { _ = try? execute("ROLLBACK") }
@@ -67,9 +76,25 @@ extension PostgresConnection {
         return value
     }
 
-    private func apply(_ settings: [TransactionSetting]) throws {
+    private func applyTransactionSettings(_ settings: [String: String]) throws {
         guard !settings.isEmpty else { return }
-        try execute("SELECT set_config(s.name, s.value, true) FROM unnest($1::text[], $2::text[]) AS s(name, value)",
-                    [PostgresArray(settings.map(\.name)), PostgresArray(settings.map(\.value))])
+        let names = settings.keys.sorted()
+        try query("SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)",
+                  [PostgresArray(names), PostgresArray(names.map { settings[$0] ?? "" })])
+    }
+}
+
+/// Settings every new connection applies at the start of each of its transactions.
+///
+/// `lock_timeout` by default, so that a lock held by another session (an application's open
+/// transaction, say) fails a statement with an error naming what waited instead of hanging it.
+/// A program sets this once at startup, before it opens connections.
+public enum TransactionDefaults {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var stored: [String: String] = ["lock_timeout": "10s"]
+
+    public static var settings: [String: String] {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

@@ -5,9 +5,10 @@ import PostgresClient
 /// (a rotation request, an audit row for a refused request).
 ///
 /// libpq connections must not be used by two threads at once, so every use holds a lock;
-/// reads never come here (they are served from the snapshot). Every use is one transaction
-/// under a transaction-local `statement_timeout` (nothing is set for the session, so a
-/// pooler never passes it on); a lost connection is reopened by the next use.
+/// reads never come here (they are served from the snapshot). Every transaction (and every
+/// statement sent on its own, which gets one) runs under a transaction-local
+/// `statement_timeout`: nothing is set for the session, so a pooler never passes it on. A
+/// lost connection is reopened by the next use.
 final class SharedConnection: @unchecked Sendable {
     private let url: String
     private let statementTimeoutMilliseconds: Int
@@ -25,7 +26,7 @@ final class SharedConnection: @unchecked Sendable {
         do {
             let db = try connection ?? open()
             connection = db
-            return try db.transaction { try body(db) }
+            return try body(db)
         } catch {
             if let db = connection, db.inTransaction || db.isBroken { connection = nil }
             throw error
@@ -34,7 +35,7 @@ final class SharedConnection: @unchecked Sendable {
 
     private func open() throws -> PostgresConnection {
         let db = try PostgresConnection(url)
-        db.transactionSettings = [.statementTimeout(milliseconds: statementTimeoutMilliseconds)]
+        db.transactionSettings["statement_timeout"] = "\(statementTimeoutMilliseconds)ms"
         return db
     }
 }

@@ -38,7 +38,7 @@ public final class StatusReporter {
     /// Reads everything and assembles the report.
     public func report() throws -> StatusReport {
         let now = Date()
-        let read = try connection.transaction(.snapshotReadOnly, settings: limits) {
+        let read = try connection.transaction(.readOnlySnapshot, settings: limits) {
             return (
                 version: try SchemaMigrator.currentVersion(connection),
                 keks: try KEKStore(connection: connection, actor: "status").list(),
@@ -72,8 +72,8 @@ public final class StatusReporter {
     }
 
     /// Status reads wait neither on slow statements nor on locks (transaction-local).
-    private var limits: [TransactionSetting] {
-        [.statementTimeout(milliseconds: statementTimeoutMilliseconds), .lockTimeout(milliseconds: statementTimeoutMilliseconds)]
+    private var limits: [String: String] {
+        ["statement_timeout": "\(statementTimeoutMilliseconds)ms", "lock_timeout": "\(statementTimeoutMilliseconds)ms"]
     }
 
     private func isFinished(_ state: String) -> Bool {
@@ -100,7 +100,7 @@ public final class StatusReporter {
         return JobStatus(
             id: row.id, kind: row.kind, state: row.state, desiredState: row.desiredState, attempt: row.attempt,
             maxAttempts: row.maxAttempts, done: done, total: row.progressTotal, progressRatio: ratio, rowsPerSecond: rate,
-            etaSeconds: eta, lastError: row.lastError, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
+            etaSeconds: eta, lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
             createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
     }
 }

@@ -21,8 +21,9 @@ public final class ThrowawayPgBouncer: Sendable {
     public let port = 6432
     private let runAs: [String]
 
-    /// Starts PgBouncer in front of `cluster`, passing every database name through.
-    public init(inFrontOf cluster: ThrowawayPostgres, mode: PoolMode, poolSize: Int = 10) throws {
+    /// Starts PgBouncer in front of `cluster`, passing every database name through, for the
+    /// logins named in `users` (trusted, as the cluster trusts them).
+    public init(inFrontOf cluster: ThrowawayPostgres, mode: PoolMode, poolSize: Int = 10, users: [String] = ["postgres"]) throws {
         self.mode = mode
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         directory = try ThrowawayPostgres.makePrivateDirectory(prefix: "kek-pgb")
@@ -47,7 +48,7 @@ public final class ThrowawayPgBouncer: Sendable {
             """
         do {
             try config.write(toFile: "\(directory)/pgbouncer.ini", atomically: true, encoding: .utf8)
-            try "\"postgres\" \"\"\n\"kek_worker\" \"\"\n\"kek_app\" \"\"\n"
+            try users.map { "\"\($0)\" \"\"\n" }.joined()
                 .write(toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
             if !runAs.isEmpty { try ThrowawayPostgres.run(["/bin/chown", "-R", "postgres:postgres", directory]) }
             try ThrowawayPostgres.run(runAs + [binary, "-d", "\(directory)/pgbouncer.ini"])

@@ -8,14 +8,15 @@ import XCTest
 /// of the suite's cluster, in transaction and session pooling modes.
 final class PoolerTests: XCTestCase {
     private func pooler(_ mode: ThrowawayPgBouncer.PoolMode, poolSize: Int = 4) throws -> ThrowawayPgBouncer {
-        try ThrowawayPgBouncer(inFrontOf: try TestDatabase.sharedCluster(), mode: mode, poolSize: poolSize)
+        try ThrowawayPgBouncer(inFrontOf: try TestDatabase.sharedCluster(), mode: mode, poolSize: poolSize,
+                               users: ["postgres", TestLogins.worker, TestLogins.app, TestLogins.otherApp])
     }
 
     func testEightConcurrentMigratesThroughTransactionPoolingAllSucceed() throws {
         let bouncer = try pooler(.transaction)
         defer { bouncer.stop() }
         let direct = try TestDatabase.fresh()
-        let kek = KekBinary(databaseURL: bouncer.connectionString(database: TestDatabase.databaseName(of: direct)))
+        let kek = KekBinary(databaseURL: bouncer.connectionString(database: TestDatabase.databaseName(of: direct)), as: .owner)
         let runs = try (0..<8).map { try kek.startLogged(["migrate"], name: "migrate-\($0)") }
         for run in runs {
             XCTAssertTrue(kek.waitForExit(run.process, timeout: 120))

@@ -28,9 +28,13 @@ final class TransactionReconnectTests: XCTestCase {
         XCTAssertNotEqual(db.backendPID, oldPID)
         XCTAssertFalse(db.inTransaction)
         XCTAssertEqual(try admin.query("SELECT count(*) FROM t")[0].decode(0, as: Int.self), 1)
-        // And again, once the broken state is known (a failed query marked it).
+        // And again, once the broken state is known: a statement sent bare (no settings, so no
+        // transaction of its own) fails in flight and marks the connection broken.
         try terminate(db, via: admin)
-        XCTAssertThrowsError(try db.query("SELECT 1"))
+        db.transactionSettings = [:]
+        XCTAssertThrowsError(try db.query("SELECT 1")) { error in
+            XCTAssertTrue((error as? PostgresError)?.isTransient ?? false, "\(error)")
+        }
         XCTAssertFalse(db.inTransaction)
         try db.transaction { try db.execute("INSERT INTO t VALUES (2)") }
         XCTAssertEqual(try admin.query("SELECT count(*) FROM t")[0].decode(0, as: Int.self), 2)
@@ -57,11 +61,12 @@ final class TransactionReconnectTests: XCTestCase {
     func testTransactionSettingsEndWithTheTransactionAndNothingIsSetForTheSession() throws {
         let url = try TestDatabase.fresh()
         let db = try PostgresConnection(url)
-        db.transactionSettings = [.statementTimeout(milliseconds: 1234)]
-        let inside: String = try db.transaction(settings: [.lockTimeout(milliseconds: 567)]) {
+        db.transactionSettings = ["statement_timeout": "1234ms"]
+        let inside: String = try db.transaction(settings: ["lock_timeout": "567ms"]) {
             try db.query("SELECT current_setting('statement_timeout') || ' ' || current_setting('lock_timeout')")[0].decode(0)
         }
         XCTAssertEqual(inside, "1234ms 567ms")
+        db.transactionSettings = [:] // a statement of its own now runs as sent: it sees the session as it is
         let after: String = try db.query("""
             SELECT current_setting('statement_timeout') || ' ' || current_setting('lock_timeout') || ' '
                    || current_setting('client_min_messages')
