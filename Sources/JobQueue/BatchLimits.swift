@@ -1,6 +1,8 @@
 import Foundation
+import PostgresClient
 
-/// Per-batch transaction limits, applied with `SET LOCAL` at the start of every batch.
+/// Per-batch transaction limits, applied transaction-locally (`set_config(..., true)`) at
+/// the start of every batch, so they end with it (and never reach a pooler's next client).
 ///
 /// Batches are short by construction: a batch that waits on a lock, runs a runaway
 /// statement or sits idle holding its transaction open is cut off by the server, instead
@@ -19,4 +21,10 @@ public struct BatchLimits: Sendable, Equatable {
     }
 
     static func milliseconds(_ seconds: Double) -> String { String(Int((seconds * 1000).rounded(.up))) }
+
+    /// The limits as the settings `PostgresConnection.transaction(settings:)` applies.
+    var transactionSettings: [String: String] {
+        ["lock_timeout": Self.milliseconds(lockTimeout), "statement_timeout": Self.milliseconds(statementTimeout),
+         "idle_in_transaction_session_timeout": Self.milliseconds(idleInTransactionTimeout)]
+    }
 }

@@ -30,3 +30,16 @@ public enum JobClaim {
                                                     seconds: leaseSeconds))
     }
 }
+
+extension JobClaim {
+    /// Takes up again a job this worker still holds (after its connection came back):
+    /// renews the lease under the same token and returns the job as committed, checkpoint
+    /// included. Nil when the lease is no longer ours (it expired and another worker took
+    /// the job, or the job finished before the connection was lost).
+    static func resume(_ lease: JobLease, on connection: PostgresConnection) throws -> Job? {
+        try connection.query("""
+            UPDATE jobs SET lease_expires_at = clock_timestamp() + make_interval(secs => $3), updated_at = now()
+             WHERE \(JobLease.fence) RETURNING \(Job.columns())
+            """, [lease.jobID, lease.token, lease.seconds]).first.map(Job.init(row:))
+    }
+}

@@ -15,6 +15,8 @@ public final class JobContext {
     let stop: StopSignal
     let limits: BatchLimits
     let claimedAt = Date()
+    /// When the lease was last extended (claim, checkpoint or renewal).
+    private var renewedAt = Date()
     private(set) var desiredState: JobState?
 
     init(claimed: ClaimedJob, connection: PostgresConnection, workerID: String, stop: StopSignal, limits: BatchLimits) {
@@ -58,7 +60,7 @@ public final class JobContext {
 
     /// Runs `work` and records the checkpoint after it in one short transaction.
     ///
-    /// BEGIN; `SET LOCAL` lock, statement and idle timeouts; `work`; the fenced checkpoint
+    /// BEGIN; transaction-local lock, statement and idle timeouts; `work`; the fenced checkpoint
     /// UPDATE (which also renews the lease and updates the rate); COMMIT. When the lease is
     /// no longer ours the UPDATE matches nothing: everything `work` did is rolled back and
     /// `JobLeaseLost` is thrown. After the commit, when an operator asked the job to pause or
@@ -86,17 +88,13 @@ public final class JobContext {
         if let cap = job.maxRunSeconds, Date().timeIntervalSince(claimedAt) > Double(cap) {
             throw JobRunTimeExceeded(seconds: cap)
         }
-        let (value, progress, desired) = try connection.transaction {
-            try connection.execute("""
-                SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true),
-                       set_config('idle_in_transaction_session_timeout', $3, true)
-                """, [BatchLimits.milliseconds(limits.lockTimeout), BatchLimits.milliseconds(limits.statementTimeout),
-                      BatchLimits.milliseconds(limits.idleInTransactionTimeout)])
+        let (value, progress, desired) = try connection.transaction(settings: limits.transactionSettings) {
             let (value, progress) = try work(connection)
             let desired = try lease.checkpoint(on: connection, progressDone: progress.done,
                                                progressTotal: progress.total, checkpointJSON: progress.checkpointJSON)
             return (value, progress, desired)
         }
+        renewedAt = Date()
         job.progressDone = progress.done
         if let total = progress.total { job.progressTotal = total }
         if let checkpoint = progress.checkpointJSON { job.checkpointJSON = checkpoint }
@@ -109,6 +107,7 @@ public final class JobContext {
     /// apart. Throws `JobLeaseLost` when the job is no longer ours.
     public func renewLease() throws {
         desiredState = try lease.renew(on: connection)
+        renewedAt = Date()
     }
 
     /// Waits `seconds` between batches (a throttle, rows another transaction holds), renewing
@@ -139,6 +138,14 @@ public final class JobContext {
         if units > 0, seconds > 0 { try wait(seconds) }
     }
 
+    /// Renews the lease when a third of it has passed since the last extension: cheap to call
+    /// often from a handler's own long loop.
+    public func renewLeaseIfDue() throws {
+        if Date().timeIntervalSince(renewedAt) >= renewalInterval { try renewLease() }
+    }
+
+    private var renewalInterval: Double { max(0.2, lease.seconds / 3) }
+
     /// Enqueues a job; inside `batch` it commits (or rolls back) with that batch.
     @discardableResult
     public func enqueue(_ request: JobRequest) throws -> EnqueuedJob {
@@ -153,10 +160,6 @@ public final class JobContext {
         child.parentID = job.id
         return try enqueue(child)
     }
-
-    /// Sleeps up to `seconds`, waking early when the worker is shutting down; false then.
-    @discardableResult
-    public func sleep(_ seconds: Double) -> Bool { stop.sleep(seconds) }
 }
 
 /// The progress a batch records with its work: units done (absolute), the planned total

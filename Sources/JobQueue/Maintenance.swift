@@ -2,43 +2,70 @@ import Foundation
 import PostgresClient
 
 /// The worker's housekeeping thread: refreshes its `workers` row, prunes finished jobs
-/// after the retention period, and evaluates schedules. Failures are logged and retried at
-/// the next tick: housekeeping never stops the job loops.
+/// after the retention period, and evaluates schedules.
+///
+/// The steps are independent: each has its own due time, and a step that fails is logged
+/// and retried at its own next turn (sooner for a short outage), never delaying the others:
+/// a prune refused by a revoked grant must not stop heartbeats or schedules. A lost
+/// connection is reopened by the next step; the outage is logged once, and once when it ends.
 struct WorkerMaintenance {
     let worker: JobWorker
     var configuration: WorkerConfiguration { worker.configuration }
 
+    /// One housekeeping step and when it is next due.
+    private struct Step {
+        let name: String
+        let interval: Double
+        var due = Date.distantPast
+        let body: (PostgresConnection) throws -> Void
+    }
+
     func run() {
         var connection: PostgresConnection?
-        var nextHeartbeat = Date.distantPast
-        var nextPrune = Date.distantPast
-        var nextSchedule = Date.distantPast
-        let schedules = runnableSchedules()
+        var outage = ConnectionOutage()
+        var steps = makeSteps()
         while !worker.stop.isRequested {
-            let now = Date()
-            do {
-                let db = try connection ?? PostgresConnection(configuration.databaseURL)
-                connection = db
-                if now >= nextHeartbeat {
-                    try heartbeat(db)
-                    nextHeartbeat = now.addingTimeInterval(configuration.heartbeatInterval)
+            for index in steps.indices where Date() >= steps[index].due && !worker.stop.isRequested {
+                let started = Date()
+                do {
+                    let db = try connection ?? PostgresConnection(configuration.databaseURL)
+                    connection = db
+                    try steps[index].body(db)
+                    steps[index].due = started.addingTimeInterval(steps[index].interval)
+                    if let seconds = outage.recovered() {
+                        worker.note("database_back", String(format: "maintenance: database answering again after %.1fs", seconds))
+                    }
+                } catch {
+                    if let db = connection, db.inTransaction, !db.isBroken { _ = try? db.execute("ROLLBACK") }
+                    let (delay, started) = outage.failed()
+                    if !ConnectionOutage.isOutage(error) {
+                        worker.note("error", "maintenance \(steps[index].name): \(JobRunner.describe(error))")
+                        steps[index].due = Date().addingTimeInterval(steps[index].interval)
+                        _ = outage.recovered()
+                    } else {
+                        if started { worker.note("database_lost", "maintenance: \(JobRunner.describe(error)); retrying with back-off") }
+                        steps[index].due = Date().addingTimeInterval(min(delay, steps[index].interval))
+                    }
                 }
-                if now >= nextPrune, let retention = configuration.retention {
-                    let pruned = try prune(db, retention: retention)
-                    if pruned > 0 { worker.note("pruned", "\(pruned) finished jobs older than \(Int(retention))s") }
-                    nextPrune = now.addingTimeInterval(configuration.pruneInterval)
-                }
-                if now >= nextSchedule, !schedules.isEmpty {
-                    evaluate(schedules, on: db)
-                    nextSchedule = now.addingTimeInterval(configuration.scheduleInterval)
-                }
-            } catch {
-                worker.note("error", "maintenance: \(JobRunner.describe(error))")
-                nextHeartbeat = now.addingTimeInterval(min(configuration.heartbeatInterval, 5))
             }
-            worker.stop.sleep(0.5)
+            worker.stop.sleep(0.25)
         }
         _ = try? connection?.execute("UPDATE workers SET stopped_at = now() WHERE id = $1", [configuration.workerID])
+    }
+
+    private func makeSteps() -> [Step] {
+        var steps = [Step(name: "heartbeat", interval: configuration.heartbeatInterval, body: heartbeat)]
+        let schedules = runnableSchedules()
+        if !schedules.isEmpty {
+            steps.append(Step(name: "schedules", interval: configuration.scheduleInterval) { try evaluate(schedules, on: $0) })
+        }
+        if let retention = configuration.retention {
+            steps.append(Step(name: "prune", interval: configuration.pruneInterval) { db in
+                let pruned = try prune(db, retention: retention)
+                if pruned > 0 { worker.note("pruned", "\(pruned) finished jobs older than \(Int(retention))s") }
+            })
+        }
+        return steps
     }
 
     /// Schedules of kinds this worker can run; others are left to workers that know them.
@@ -73,13 +100,16 @@ struct WorkerMaintenance {
         return total
     }
 
-    private func evaluate(_ schedules: [JobSchedule], on db: PostgresConnection) {
+    /// Each schedule on its own: one that fails does not keep the others from their turn.
+    /// An outage is thrown to `run` (it would fail every schedule alike).
+    private func evaluate(_ schedules: [JobSchedule], on db: PostgresConnection) throws {
         for schedule in schedules {
             do {
                 if let job = try configuration.scheduler.evaluate(schedule, on: db) {
                     worker.note("scheduled", "\(schedule.name) \(job.inserted ? "enqueued" : "already active")", jobID: job.id)
                 }
             } catch {
+                if ConnectionOutage.isOutage(error) { throw error }
                 if db.inTransaction { _ = try? db.execute("ROLLBACK") }
                 worker.note("error", "schedule \(schedule.name): \(JobRunner.describe(error))")
             }

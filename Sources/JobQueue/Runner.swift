@@ -45,6 +45,8 @@ public final class JobRunner {
         do {
             let state = try carry(claimed)
             return Result(jobID: job.id, kind: job.kind, state: state)
+        } catch let finished as JobAlreadyFinished {
+            return Result(jobID: job.id, kind: job.kind, state: finished.state)
         } catch let lost as JobLeaseLost {
             rollbackIfOpen()
             emit("lease_lost", job, message: lost.description)
@@ -52,7 +54,46 @@ public final class JobRunner {
         }
     }
 
+    /// Runs the claim to its next state. When the connection is lost on the way (a database
+    /// restart, a failover), the job is not abandoned to its lease: the loop waits for the
+    /// database with back-off, takes the job up again under the same lease token and runs the
+    /// handler again from the last committed checkpoint, with no attempt counted.
     private func carry(_ claimed: ClaimedJob) throws -> JobState {
+        var claimed = claimed
+        var outage = ConnectionOutage()
+        while true {
+            do {
+                return try attempt(claimed)
+            } catch let error where ConnectionOutage.isOutage(error) {
+                let (delay, started) = outage.failed()
+                if started {
+                    emit("connection_lost", claimed.job, message: "\(Self.describe(error)); resuming under this lease when the database is back")
+                }
+                guard stop.sleep(delay) else { throw error }
+                guard let job = try resume(claimed.lease, outage: &outage) else { continue }
+                claimed.job = job
+                emit("resumed", job, message: String(format: "after %.1fs without the database", outage.recovered() ?? 0))
+            }
+        }
+    }
+
+    /// The job taken up again after an outage; nil while the database is still away.
+    /// A job that finished before the connection dropped (its last write committed, its
+    /// reply lost) or that another worker took over ends this claim.
+    private func resume(_ lease: JobLease, outage: inout ConnectionOutage) throws -> Job? {
+        do {
+            if let job = try JobClaim.resume(lease, on: connection) { return job }
+            if let state = try JobQueue(connection: connection).job(lease.jobID)?.state, state.isFinished {
+                throw JobAlreadyFinished(state: state)
+            }
+            throw JobLeaseLost(jobID: lease.jobID)
+        } catch let error where ConnectionOutage.isOutage(error) {
+            _ = outage.failed()
+            return nil
+        }
+    }
+
+    private func attempt(_ claimed: ClaimedJob) throws -> JobState {
         let job = claimed.job
         let lease = claimed.lease
         if job.attempt > job.maxAttempts {
@@ -96,6 +137,8 @@ public final class JobRunner {
             return .queued
         } catch let lost as JobLeaseLost {
             throw lost
+        } catch let error where ConnectionOutage.isOutage(error) {
+            throw error
         } catch {
             rollbackIfOpen()
             let message = Self.describe(error)
@@ -136,4 +179,9 @@ public final class JobRunner {
                                 progressDone: job.progressDone, progressTotal: job.progressTotal, message: message,
                                 durationMilliseconds: duration))
     }
+}
+
+/// The job a runner was resuming after an outage had already reached this state.
+struct JobAlreadyFinished: Error {
+    var state: JobState
 }

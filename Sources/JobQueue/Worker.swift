@@ -15,6 +15,7 @@ public final class JobWorker: Sendable {
     let events: any JobEventSink
     public let stop = StopSignal()
     private let running = Mutex<Int>(0)
+    private let poolerNoted = Atomic<Bool>(false)
 
     public init(configuration: WorkerConfiguration, handlers: JobHandlerRegistry, events: any JobEventSink) {
         self.configuration = configuration
@@ -54,31 +55,54 @@ public final class JobWorker: Sendable {
         thread.start()
     }
 
+    /// One job loop. Its connection is kept for the life of the loop: a lost connection is
+    /// reopened by the next call (a multi-host URL follows a failover), and an outage is
+    /// logged once when it starts and once when it ends, with back-off between attempts.
     private func loop() {
         var runner: JobRunner?
-        var backoff = 0.5
+        var outage = ConnectionOutage()
         while !stop.isRequested {
             do {
-                if runner == nil {
-                    let connection = try PostgresConnection(configuration.databaseURL)
-                    try connection.listen(Self.channel)
-                    runner = JobRunner(connection: connection, workerID: configuration.workerID, handlers: handlers,
-                                       events: events, stop: stop, leaseSeconds: configuration.leaseSeconds,
-                                       retry: configuration.retry, limits: configuration.limits)
+                let current = try runner ?? makeRunner()
+                runner = current
+                let claimed = try current.runNext()
+                if let seconds = outage.recovered() {
+                    note("database_back", String(format: "job loop: database answering again after %.1fs", seconds))
                 }
-                guard let runner else { continue }
-                if try runner.runNext() != nil {
-                    backoff = 0.5
-                    continue
-                }
-                try waitForWork(runner.connection)
-                backoff = 0.5
+                if claimed != nil { continue }
+                try waitForWork(current.connection)
             } catch {
-                note("error", "job loop: \(JobRunner.describe(error)); retrying in \(backoff)s")
-                stop.sleep(backoff)
-                backoff = min(backoff * 2, 30)
+                let (delay, started) = outage.failed()
+                if !ConnectionOutage.isOutage(error) {
+                    note("error", "job loop: \(JobRunner.describe(error)); retrying in \(delay)s")
+                } else if started {
+                    note("database_lost", "job loop: \(JobRunner.describe(error)); retrying with back-off up to "
+                        + "\(outage.maximumDelay)s, logged again when it answers")
+                }
+                stop.sleep(delay)
             }
         }
+    }
+
+    private func makeRunner() throws -> JobRunner {
+        let connection = try PostgresConnection(configuration.databaseURL)
+        if try listens(on: connection) { try connection.listen(Self.channel) }
+        return JobRunner(connection: connection, workerID: configuration.workerID, handlers: handlers,
+                         events: events, stop: stop, leaseSeconds: configuration.leaseSeconds,
+                         retry: configuration.retry, limits: configuration.limits)
+    }
+
+    /// Whether this loop waits for notifications: not with `--no-listen`, and not behind a
+    /// connection pooler (the server's process id differs from the one the pooler gave the
+    /// client), where a transaction-mode pool would drop them; polling is what is left.
+    private func listens(on connection: PostgresConnection) throws -> Bool {
+        guard configuration.listen else { return false }
+        guard try connection.isBehindPooler() else { return true }
+        if !poolerNoted.exchange(true, ordering: .relaxed) {
+            note("pooler_detected", "a connection pooler sits between this worker and PostgreSQL: not listening for "
+                + "notifications, polling every \(configuration.pollInterval)s (see README, Connection poolers)")
+        }
+        return false
     }
 
     /// Sleeps until a notification, the next queued job's due time (a snoozed parent, a
@@ -90,6 +114,10 @@ public final class JobWorker: Sendable {
         // A job already due that this loop could not claim (another kind, locked) must not make it spin.
         let untilDue = nextDue.flatMap { $0 > 0 ? $0 : nil } ?? configuration.pollInterval
         let deadline = Date().addingTimeInterval(min(configuration.pollInterval, untilDue))
+        guard configuration.listen, !poolerNoted.load(ordering: .relaxed) else {
+            stop.sleep(max(0, deadline.timeIntervalSinceNow))
+            return
+        }
         while !stop.isRequested {
             let left = deadline.timeIntervalSinceNow
             if left <= 0 { return }

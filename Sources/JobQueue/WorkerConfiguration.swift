@@ -12,6 +12,10 @@ public struct WorkerConfiguration: Sendable {
     public var leaseSeconds: Double = 30
     /// An idle loop claims again after this long even without a notification.
     public var pollInterval: Double = 5
+    /// Wait for enqueue notifications (`LISTEN kek_jobs`) between polls. Off (`--no-listen`)
+    /// behind a transaction-pooling PgBouncer, where notifications never arrive; a worker
+    /// that detects a pooler turns it off by itself.
+    public var listen = true
     public var retry = RetryPolicy()
     public var limits = BatchLimits()
     /// How often the `workers` row is refreshed.

@@ -49,3 +49,14 @@ extension PostgresConnection {
         }
     }
 }
+
+extension PostgresConnection {
+    /// True when something sits between this client and the server process it talks to (a
+    /// pooler such as PgBouncer): the process id the client was given at connect then is not
+    /// the server's own `pg_backend_pid()`. Behind a transaction-mode pool, `LISTEN` is
+    /// accepted but notifications go to whichever session ran it, so they are not to be waited for.
+    public func isBehindPooler() throws -> Bool {
+        let serverPID: Int32 = try query("SELECT pg_backend_pid()")[0].decode(0)
+        return serverPID != backendPID
+    }
+}

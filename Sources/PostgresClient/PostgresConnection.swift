@@ -7,13 +7,25 @@ import Foundation
 /// class is deliberately not `Sendable`: each worker loop opens its own, on its own thread,
 /// and never from Swift's cooperative pool. A connection that was lost (server restart,
 /// `pg_terminate_backend`) fails the call in flight with `.connectionLost` and is
-/// re-established on the next call, with its `LISTEN`s issued again.
+/// re-established on the next call, with its `LISTEN`s issued again (a multi-host
+/// connection string with `target_session_attrs=read-write` then finds the new primary).
+///
+/// Nothing is ever set for the session: behind a transaction-pooling PgBouncer a session
+/// `SET` would leak to other clients of the pool. Server notices are filtered on this side
+/// instead of with `client_min_messages`; per-transaction settings go through
+/// `transactionSettings` (see `Transaction.swift`). No `application_name` is sent either:
+/// PgBouncer hands a server session's name on to the next client that sends none, so an
+/// operator who wants one puts `application_name=` in the connection string.
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     private var listenedChannels: [String] = []
     private var needsReset = false
     private var lastStatement = ""
-    /// Applied with `set_config(..., true)` at the start of every `transaction` (see there).
+    /// True between `BEGIN` and its end in `transaction {}`: a connection lost then must
+    /// not be silently re-opened, or the rest of the body would run outside the transaction.
+    var insideTransactionBlock = false
+    /// Applied with `set_config(..., true)` at the start of every `transaction` (see there):
+    /// transaction-local, so they never outlive it or leak through a pooler.
     public var transactionSettings: [String: String] = TransactionDefaults.settings
 
     /// Opens a connection from a libpq connection string or a `postgresql://` URI.
@@ -30,7 +42,16 @@ public final class PostgresConnection {
             throw error
         }
         handle = conn
-        try execute("SET client_min_messages = warning")
+        Self.filterNotices(conn)
+    }
+
+    /// Server notices (NOTICE, INFO) are dropped; warnings go to stderr, as libpq would print them.
+    private static func filterNotices(_ conn: OpaquePointer) {
+        PQsetNoticeProcessor(conn, { _, message in
+            guard let message else { return }
+            let text = String(cString: message)
+            if text.hasPrefix("WARNING") { FileHandle.standardError.write(Data(text.utf8)) }
+        }, nil)
     }
 
     deinit { PQfinish(handle) }
@@ -41,8 +62,15 @@ public final class PostgresConnection {
     /// The server process serving this connection (for `pg_terminate_backend` in tests and logs).
     public var backendPID: Int32 { PQbackendPID(handle) }
 
-    /// True while a transaction block is open on this connection.
-    public var inTransaction: Bool { PQtransactionStatus(handle) != PQTRANS_IDLE }
+    /// True while a transaction block is open on this connection. A lost connection
+    /// (`PQTRANS_UNKNOWN`) has no transaction: the server rolled it back when the session ended.
+    public var inTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    /// True when the connection is known to be broken; the next call reconnects.
+    public var isBroken: Bool { needsReset || PQstatus(handle) != CONNECTION_OK }
 
     // MARK: - Queries
 
@@ -163,14 +191,19 @@ public final class PostgresConnection {
 
     // MARK: - Connection state
 
-    private func reconnectIfNeeded() throws {
-        guard needsReset || PQstatus(handle) != CONNECTION_OK else { return }
+    /// Opens the connection again when it was lost; a no-op on a healthy one.
+    /// `PQreset` keeps the original options, so a multi-host string tries every host again.
+    func reconnectIfNeeded() throws {
+        guard isBroken else { return }
+        guard !insideTransactionBlock else {
+            throw PostgresError(.connectionLost, message: "connection to \(target) lost inside a transaction; "
+                + "the server rolled it back")
+        }
         PQreset(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(.connectionLost, message: "could not reconnect to \(target): \(Self.lastError(handle))")
         }
         needsReset = false
-        try execute("SET client_min_messages = warning")
         for channel in listenedChannels { try executeScript("LISTEN " + (try quoteIdentifier(channel))) }
     }
 
@@ -216,46 +249,5 @@ public final class PostgresConnection {
     private static func lastError(_ conn: OpaquePointer?) -> String {
         guard let conn, let message = PQerrorMessage(conn) else { return "out of memory" }
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-/// Owns the C arrays that `PQexecParams` reads, for the duration of one call only.
-enum ParameterBuffers {
-    static func with<R>(
-        _ parameters: [(oid: UInt32, bytes: [UInt8]?)],
-        _ body: (UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
-    ) -> R {
-        let types = parameters.map { Oid($0.oid) }
-        let lengths = parameters.map { Int32($0.bytes?.count ?? 0) }
-        let formats = [Int32](repeating: 1, count: parameters.count)
-        var pointers: [UnsafePointer<CChar>?] = []
-        pointers.reserveCapacity(parameters.count)
-        var owned: [UnsafeMutableRawPointer] = []
-        defer {
-            // Parameters can be ciphertext of keys; leave no copy behind in freed memory.
-            for (storage, parameter) in zip(owned, parameters.filter { $0.bytes != nil }) {
-                storage.initializeMemory(as: UInt8.self, repeating: 0, count: parameter.bytes?.count ?? 0)
-                storage.deallocate()
-            }
-        }
-        for parameter in parameters {
-            guard let bytes = parameter.bytes else {
-                pointers.append(nil)
-                continue
-            }
-            let storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-            bytes.withUnsafeBytes { if let base = $0.baseAddress { storage.copyMemory(from: base, byteCount: bytes.count) } }
-            owned.append(storage)
-            pointers.append(UnsafePointer(storage.assumingMemoryBound(to: CChar.self)))
-        }
-        return types.withUnsafeBufferPointer { t in
-            lengths.withUnsafeBufferPointer { l in
-                formats.withUnsafeBufferPointer { f in
-                    pointers.withUnsafeBufferPointer { p in
-                        body(t.baseAddress, p.baseAddress, l.baseAddress, f.baseAddress)
-                    }
-                }
-            }
-        }
     }
 }

@@ -4,8 +4,13 @@ import Foundation
 ///
 /// Each file runs in its own transaction and is recorded in `schema_migrations` with a
 /// SHA-256 of its text, so a re-run is a no-op and a file edited after it was applied is
-/// refused rather than silently diverging from the databases that ran the old text. An
-/// advisory lock makes two migrators started at once take turns instead of both applying.
+/// refused rather than silently diverging from the databases that ran the old text.
+///
+/// Migrators started at once take turns on a transaction-scoped lock: each file's
+/// transaction first locks `schema_migrations` (EXCLUSIVE: plain reads of the version
+/// still pass), then checks and applies. Nothing is held across transactions, so this works
+/// through a transaction-pooling PgBouncer, where a session advisory lock would be taken
+/// and released on different server sessions.
 public struct SchemaMigrator {
     /// One file of the migration folder.
     public struct Migration: Sendable {
@@ -50,43 +55,56 @@ public struct SchemaMigrator {
 
     /// Applies every migration not yet applied.
     public func migrate(_ connection: PostgresConnection) throws -> Report {
-        try connection.execute("SELECT pg_advisory_lock(hashtext('kek.schema_migrations'))")
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock(hashtext('kek.schema_migrations'))") }
-        try connection.execute("""
+        try Self.createTable(connection)
+        var report = Report(applied: [], alreadyApplied: 0, currentVersion: 0)
+        for migration in migrations {
+            let applied = try connection.transaction {
+                try connection.execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")
+                return try apply(migration, connection)
+            }
+            if applied { report.applied.append(migration.name) } else { report.alreadyApplied += 1 }
+            report.currentVersion = migration.version
+        }
+        return report
+    }
+
+    /// Applies one migration unless it already was (checksum checked); true when applied now.
+    private func apply(_ migration: Migration, _ connection: PostgresConnection) throws -> Bool {
+        let checksum = try Self.checksum(of: migration.sql, on: connection)
+        let recorded = try connection.query("SELECT checksum FROM schema_migrations WHERE version = $1", [migration.version])
+        if let row = recorded.first {
+            let applied: String = try row.decode(0)
+            guard applied == checksum else {
+                throw PostgresError(
+                    .usage,
+                    message: "migration \(migration.name) was changed after it was applied (checksum \(applied.prefix(12)) "
+                        + "recorded, \(checksum.prefix(12)) on disk)",
+                    hint: "restore the original file and put the change in a new, higher-numbered migration")
+            }
+            return false
+        }
+        try connection.executeScript(migration.sql)
+        try connection.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                               [migration.version, migration.name, checksum])
+        return true
+    }
+
+    /// Creates the bookkeeping table; two migrators racing on a new database both succeed
+    /// (the loser of the catalog race sees a unique violation, and the table exists then).
+    private static func createTable(_ connection: PostgresConnection) throws {
+        let create = """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,
                 name text NOT NULL,
                 checksum text NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
             )
-            """)
-        var report = Report(applied: [], alreadyApplied: 0, currentVersion: 0)
-        for migration in migrations {
-            let checksum = try Self.checksum(of: migration.sql, on: connection)
-            let recorded = try connection.query("SELECT checksum, name FROM schema_migrations WHERE version = $1",
-                                                [migration.version])
-            if let row = recorded.first {
-                let applied: String = try row.decode(0)
-                guard applied == checksum else {
-                    throw PostgresError(
-                        .usage,
-                        message: "migration \(migration.name) was changed after it was applied (checksum \(applied.prefix(12)) "
-                            + "recorded, \(checksum.prefix(12)) on disk)",
-                        hint: "restore the original file and put the change in a new, higher-numbered migration")
-                }
-                report.alreadyApplied += 1
-            } else {
-                try connection.transaction {
-                    try connection.executeScript(migration.sql)
-                    try connection.execute(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        [migration.version, migration.name, checksum])
-                }
-                report.applied.append(migration.name)
-            }
-            report.currentVersion = migration.version
+            """
+        do {
+            try connection.execute(create)
+        } catch let error as PostgresError where error.sqlState == .uniqueViolation || error.sqlState == "42P07" {
+            try connection.execute(create)
         }
-        return report
     }
 
     /// The version the database is at (0 when never migrated).

@@ -33,26 +33,41 @@ extension TransactionMode {
 extension PostgresConnection {
     /// Runs `body` inside a transaction; a thrown error rolls everything back.
     ///
-    /// Right after `BEGIN` the connection's `transactionSettings` are applied with
-    /// `set_config(name, value, true)`: transaction-local, so nothing leaks to the next user of
-    /// a pooled server connection (no session-level `SET`). A statement sent outside any
-    /// transaction gets a transaction of its own for the same reason (see `run`).
+    /// Right after `BEGIN` the connection's `transactionSettings`, then `settings` (which win
+    /// on the same name), are applied with `set_config(name, value, true)`: transaction-local,
+    /// so nothing leaks to the next user of a pooled server connection (no session-level
+    /// `SET`). A statement sent outside any transaction gets a transaction of its own for the
+    /// same reason (see `run`).
+    ///
+    /// A connection found lost before the transaction starts is opened again first (nothing
+    /// has happened yet, so that is always safe, and a `BEGIN` lost to a dead socket is
+    /// retried once on the new one). A connection lost inside `body` is never reopened
+    /// behind its back: the error is thrown and the server has rolled the work back.
     ///
     /// A transaction that the server aborted (an error swallowed inside `body`) would
     /// otherwise "commit" as a silent rollback; that is reported as an error instead.
     /// Transactions do not nest: calling this inside another is a usage error.
     @discardableResult
-    public func transaction<T>(_ mode: TransactionMode = .readCommitted, _ body: () throws -> T) throws -> T {
-        guard !inTransaction else {
+    public func transaction<T>(_ mode: TransactionMode = .readCommitted, settings: [String: String] = [:],
+                               _ body: () throws -> T) throws -> T {
+        try reconnectIfNeeded()
+        guard !inTransaction, !insideTransactionBlock else {
             throw PostgresError(.usage, message: "a transaction is already open on this connection")
         }
-        try execute(mode.beginStatement)
+        do {
+            try execute(mode.beginStatement)
+        } catch let error as PostgresError where error.kind == .connectionLost {
+            try reconnectIfNeeded()
+            try execute(mode.beginStatement)
+        }
+        insideTransactionBlock = true
+        defer { insideTransactionBlock = false }
         let value: T
         do {
-            try applyTransactionSettings()
+            try applyTransactionSettings(transactionSettings.merging(settings) { $1 })
             value = try body()
         } catch {
-            if inTransaction { _ = try? execute("ROLLBACK") }
+            if inTransaction && !isBroken { _ = try? execute("ROLLBACK") }
             throw error
         }
         guard try run("COMMIT", []).commandStatus == "COMMIT" else {
@@ -61,11 +76,11 @@ extension PostgresConnection {
         return value
     }
 
-    private func applyTransactionSettings() throws {
-        guard !transactionSettings.isEmpty else { return }
-        let names = transactionSettings.keys.sorted()
+    private func applyTransactionSettings(_ settings: [String: String]) throws {
+        guard !settings.isEmpty else { return }
+        let names = settings.keys.sorted()
         try query("SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)",
-                  [PostgresArray(names), PostgresArray(names.map { transactionSettings[$0] ?? "" })])
+                  [PostgresArray(names), PostgresArray(names.map { settings[$0] ?? "" })])
     }
 }
 

@@ -5,8 +5,10 @@ import PostgresClient
 /// (a rotation request, an audit row for a refused request).
 ///
 /// libpq connections must not be used by two threads at once, so every use holds a lock;
-/// reads never come here (they are served from the snapshot). A failed use drops the
-/// connection so the next one starts clean.
+/// reads never come here (they are served from the snapshot). Every transaction (and every
+/// statement sent on its own, which gets one) runs under a transaction-local
+/// `statement_timeout`: nothing is set for the session, so a pooler never passes it on. A
+/// lost connection is reopened by the next use.
 final class SharedConnection: @unchecked Sendable {
     private let url: String
     private let statementTimeoutMilliseconds: Int
@@ -26,15 +28,14 @@ final class SharedConnection: @unchecked Sendable {
             connection = db
             return try body(db)
         } catch {
-            connection = nil
+            if let db = connection, db.inTransaction || db.isBroken { connection = nil }
             throw error
         }
     }
 
     private func open() throws -> PostgresConnection {
         let db = try PostgresConnection(url)
-        try db.execute("SELECT set_config('statement_timeout', $1, false)", ["\(statementTimeoutMilliseconds)ms"])
-        try db.execute("SELECT set_config('application_name', 'kek-status', false)")
+        db.transactionSettings["statement_timeout"] = "\(statementTimeoutMilliseconds)ms"
         return db
     }
 }

@@ -67,7 +67,6 @@ final class SnapshotRefresher: Sendable {
 
     private func makeReporter() throws -> StatusReporter {
         let connection = try PostgresConnection(configuration.databaseURL)
-        try connection.execute("SELECT set_config('application_name', 'kek-status', false)")
         let reporter = StatusReporter(connection: connection, schedules: configuration.schedules,
                                       expectedSchemaVersion: configuration.expectedSchemaVersion,
                                       statementTimeoutMilliseconds: configuration.statementTimeoutMilliseconds)

@@ -30,17 +30,15 @@ public final class StatusReporter {
 
     /// The migration version of the database; the cheap liveness read behind `/readyz`.
     public func schemaVersion() throws -> Int {
-        try connection.transaction {
-            try limitStatements()
-            return try SchemaMigrator.currentVersion(connection)
+        try connection.transaction(settings: limits) {
+            try SchemaMigrator.currentVersion(connection)
         }
     }
 
     /// Reads everything and assembles the report.
     public func report() throws -> StatusReport {
         let now = Date()
-        let read = try connection.transaction(.readOnlySnapshot) {
-            try limitStatements()
+        let read = try connection.transaction(.readOnlySnapshot, settings: limits) {
             let jobs = try StatusQueries.jobs(connection, activeLimit: 100, recentLimit: recentJobs)
             return (
                 version: try SchemaMigrator.currentVersion(connection),
@@ -75,9 +73,9 @@ public final class StatusReporter {
                 nextDueAt: next.dueAt, nextSchedule: next.schedule, nextBasis: next.basis))
     }
 
-    private func limitStatements() throws {
-        try connection.execute("SELECT set_config('statement_timeout', $1, true)", ["\(statementTimeoutMilliseconds)ms"])
-        try connection.execute("SELECT set_config('lock_timeout', $1, true)", ["\(statementTimeoutMilliseconds)ms"])
+    /// Status reads wait neither on slow statements nor on locks (transaction-local).
+    private var limits: [String: String] {
+        ["statement_timeout": "\(statementTimeoutMilliseconds)ms", "lock_timeout": "\(statementTimeoutMilliseconds)ms"]
     }
 
     private func isFinished(_ state: String) -> Bool {

@@ -15,35 +15,58 @@ public final class ThrowawayPostgres: Sendable {
     public let connectionString: String
     /// The directory holding the data, the socket and the server log.
     public let directory: String
-    private let binaries: String
-    private let runAs: [String]
+    let binaries: String
+    let runAs: [String]
 
     /// Creates and starts a cluster. With `watchdog: false` the cluster outlives this
     /// process (the demo's `--keep`); call `stop()` or remove it by hand.
-    public init(watchdog: Bool = true) throws {
+    public convenience init(watchdog: Bool = true) throws {
+        try self.init(watchdog: watchdog) { cluster in
+            try Self.run(cluster.runAs + ["\(cluster.binaries)/initdb", "-D", "\(cluster.directory)/data", "-U", "postgres",
+                                          "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
+        }
+    }
+
+    /// Makes a private directory, fills its `data` folder with `makeData`, starts the server.
+    init(watchdog: Bool, makeData: (ThrowawayPostgres) throws -> Void) throws {
         binaries = try Self.findBinaries()
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
-        var template = Array("/tmp/kek-pg-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else {
-            throw ThrowawayPostgresError("could not create a temporary directory: errno \(errno)")
-        }
-        directory = String(cString: made)
+        directory = try Self.makePrivateDirectory(prefix: "kek-pg")
         connectionString = "host=\(directory) port=5432 user=postgres dbname=postgres"
         do {
             if !runAs.isEmpty { try Self.run(["/bin/chown", "postgres:postgres", directory]) }
-            try Self.run(runAs + ["\(binaries)/initdb", "-D", "\(directory)/data", "-U", "postgres", "-A", "trust",
-                                  "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
-            try Self.run(runAs + [
-                "\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "60",
-                "-o", "-k \(directory) -p 5432 -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                    + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB",
-                "start",
-            ])
+            try makeData(self)
+            try start()
             if watchdog { try startWatchdog() }
         } catch {
             removeDirectory()
             throw error
         }
+    }
+
+    /// Starts the server (again, after `stopImmediately()`), waiting until it accepts connections.
+    public func start() throws {
+        try Self.run(runAs + [
+            "\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "60",
+            "-o", "-k \(directory) -p 5432 -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
+                + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB",
+            "start",
+        ])
+    }
+
+    /// Stops the server the way a crash or a power cut would (`pg_ctl -m immediate`): no
+    /// checkpoint, every session cut. The data stays; `start()` recovers it.
+    public func stopImmediately() throws {
+        try Self.run(runAs + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
+    }
+
+    /// Creates a private temporary directory named `/tmp/<prefix>-XXXXXX`.
+    static func makePrivateDirectory(prefix: String) throws -> String {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw ThrowawayPostgresError("could not create a temporary directory: errno \(errno)")
+        }
+        return String(cString: made)
     }
 
     /// A connection string for another database of this cluster.

@@ -9,20 +9,47 @@ import XCTest
 /// at it with the same root key: the setting of every rotation test.
 struct RotationScenario {
     static let rootKeyLine = "r1:" + Data(repeating: 42, count: 32).base64EncodedString()
-    let url: String
-    let connection: PostgresConnection
+    private(set) var url: String
+    private(set) var connection: PostgresConnection
     let rootKeys: RootKeys
     let project = UUID()
     let firstKEK: Int32
-    let kek: KekBinary
+    /// The binary as workers run it; `through(_:)` points it at another URL (a pooler, several hosts).
+    private(set) var kek: KekBinary
 
-    init(secrets: Int) throws {
-        url = try TestDatabase.migrated()
-        connection = try PostgresConnection(url)
+    /// `url`: a migrated database (default: a fresh one on the shared cluster).
+    init(secrets: Int, url: String? = nil) throws {
+        self.url = try url ?? TestDatabase.migrated()
+        connection = try PostgresConnection(self.url)
         rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
         firstKEK = try KEKStore(connection: connection, actor: "test").generate(rootKeys: rootKeys, activate: true)
         try SyntheticSecrets.seed(connection, keks: KEKCiphers(connection: connection, rootKeys: rootKeys), project: project, count: secrets)
-        kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+        kek = KekBinary(databaseURL: self.url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+    }
+
+    /// The same scenario with the binary reaching the database through `databaseURL`.
+    func through(_ databaseURL: String) -> RotationScenario {
+        var copy = self
+        copy.kek = KekBinary(databaseURL: databaseURL, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+        return copy
+    }
+
+    /// The same scenario reached through another URL by the test and the binary alike
+    /// (a multi-host string that follows a failover).
+    func reconnected(to databaseURL: String) throws -> RotationScenario {
+        var copy = through(databaseURL)
+        copy.url = databaseURL
+        copy.connection = try PostgresConnection(databaseURL)
+        return copy
+    }
+
+    /// Seconds from enqueue to first claim, and from enqueue to the end, of job `id`.
+    func timings(ofJob id: Int64) throws -> (pickup: Double, total: Double) {
+        let row = try connection.query("""
+            SELECT extract(epoch FROM started_at - created_at)::float8, extract(epoch FROM finished_at - created_at)::float8
+              FROM jobs WHERE id = $1
+            """, [id])[0]
+        return (try row.decode(0), try row.decode(1))
     }
 
     /// A worker with the scenario's root key, or with `rootKeys` (nil: no KEK_ROOT_KEYS at all).

@@ -103,9 +103,8 @@ final class PostgresClientTests: XCTestCase {
         let oldPID = db.backendPID
         try admin.execute("SELECT pg_terminate_backend($1)", [oldPID])
         Thread.sleep(forTimeInterval: 0.1)
-        XCTAssertThrowsError(try db.query("SELECT 1")) { error in
-            XCTAssertTrue((error as? PostgresError)?.isTransient ?? false, "\(error)")
-        }
+        // A statement of its own runs in a transaction of its own: the BEGIN lost to the dead
+        // session is sent again on a new one, so the caller does not even see the outage.
         XCTAssertEqual(try db.query("SELECT 1::int8")[0].decode(0, as: Int.self), 1)
         XCTAssertNotEqual(db.backendPID, oldPID)
         try admin.notify("after_reset", payload: "again")

@@ -17,6 +17,14 @@ public enum TestDatabase {
 
     private static let counter = Counter()
 
+    /// The cluster every test shares (to put a pooler in front of it).
+    public static func sharedCluster() throws -> ThrowawayPostgres { try cluster.get() }
+
+    /// The `dbname=` of a connection string this type returned.
+    public static func databaseName(of url: String) -> String {
+        url.split(separator: " ").first { $0.hasPrefix("dbname=") }.map { String($0.dropFirst(7)) } ?? "postgres"
+    }
+
     /// Creates an empty database and returns its connection string.
     public static func fresh() throws -> String {
         let cluster = try cluster.get()

@@ -31,8 +31,20 @@ extension Command {
             let watch = arguments.flag("watch")
             if watch { ShutdownSignal.install() }
             var shown = 0
+            var outage = ConnectionOutage()
             repeat {
-                let report = try reporter.report()
+                let report: StatusReport
+                do {
+                    report = try reporter.report()
+                    if let seconds = outage.recovered() { Terminal.note(String(format: "kek status: database answering again after %.1fs", seconds)) }
+                } catch where watch && ConnectionOutage.isOutage(error) {
+                    // --watch outlives a database restart: one line when it goes, one when it is back.
+                    let (delay, started) = outage.failed()
+                    if started { Terminal.note("kek status: \(error); retrying until it answers") }
+                    let deadline = Date().addingTimeInterval(delay)
+                    while !ShutdownSignal.requested && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                    continue
+                }
                 if arguments.flag("json") {
                     print(String(decoding: try StatusJSON.encode(report, pretty: true), as: UTF8.self))
                 } else {

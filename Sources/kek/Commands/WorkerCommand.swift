@@ -21,6 +21,7 @@ extension Command {
             .value("concurrency", "N", "Job loops, each on its own thread and connection.", default: "1"),
             .value("lease", "DURATION", "Lease per claim; an unrenewed job is taken over after it.", default: "30s"),
             .value("poll-interval", "DURATION", "Claim again at least this often without a notification.", default: "5s"),
+            .flag("no-listen", "Poll every --poll-interval instead of waiting for notifications (PgBouncer transaction mode; also KEK_NO_LISTEN=1)."),
             .value("shutdown-timeout", "DURATION", "Longest wait for loops to stop after a signal.", default: "30s"),
             .value("worker-id", "ID", "Name in leases, logs and the workers table (default host:pid)."),
             .value("log-format", "plain|json", "One line per job state change.", default: "plain"),
@@ -46,6 +47,8 @@ extension Command {
             // A worker frozen inside a batch loses its session (and row locks) after two leases.
             configuration.limits.idleInTransactionTimeout = max(2 * configuration.leaseSeconds, 10)
             configuration.pollInterval = try arguments.duration("poll-interval") ?? 5
+            configuration.listen = !(arguments.flag("no-listen") || ["1", "true", "yes"].contains(
+                ProcessInfo.processInfo.environment["KEK_NO_LISTEN"]?.lowercased() ?? ""))
             configuration.heartbeatInterval = min(10, max(1, configuration.leaseSeconds / 3))
             configuration.scheduleInterval = try arguments.duration("schedule-interval") ?? 60
             configuration.retention = try arguments.duration("retention")
