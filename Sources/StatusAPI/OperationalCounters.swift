@@ -18,9 +18,7 @@ public struct OperationalCounters: Sendable {
 
 extension StatusReporter {
     public func counters() throws -> OperationalCounters {
-        try connection.transaction {
-            try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            try connection.execute("SELECT set_config('statement_timeout', $1, true)", ["\(statementTimeoutMilliseconds)ms"])
+        try connection.transaction(.readOnlySnapshot, settings: limits) {
             let verified: Date? = try connection.query(
                 "SELECT max(at) FROM audit_log WHERE action = $1", [AuditAction.auditVerified.rawValue])[0].decode(0)
             return OperationalCounters(jobs: try JobCounter.read(connection), auditVerifiedAt: verified)

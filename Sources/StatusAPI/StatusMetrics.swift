@@ -135,7 +135,7 @@ public enum StatusMetrics {
             guard let ratio = jobs.compactMap(\.progressRatio).min() else { continue }
             try out.sample("kek_job_progress_ratio", labels: [("kind", kind)], value: ratio)
         }
-        try out.family("kek_job_rows_per_second", type: .gauge, help: "Rate of the active jobs of each kind over the last minute.")
+        try out.family("kek_job_rows_per_second", type: .gauge, help: "Rate of the active jobs of each kind over the last 10 seconds (rows per second, summed).")
         for (kind, jobs) in byKind {
             let rates = jobs.compactMap(\.rowsPerSecond)
             guard !rates.isEmpty else { continue }

@@ -74,7 +74,7 @@ public final class StatusReporter {
     }
 
     /// Status reads wait neither on slow statements nor on locks (transaction-local).
-    private var limits: [String: String] {
+    var limits: [String: String] {
         ["statement_timeout": "\(statementTimeoutMilliseconds)ms", "lock_timeout": "\(statementTimeoutMilliseconds)ms"]
     }
 

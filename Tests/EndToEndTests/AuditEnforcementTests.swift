@@ -79,11 +79,14 @@ final class AuditEnforcementTests: XCTestCase {
         let saved = try XCTUnwrap(AuditLog.Head(parsing: headLine.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         XCTAssertEqual(try h.run(["audit", "verify", "--head", saved.description]).status, 0)
         let export = try h.run(["audit", "export", "--after", String(saved.id - 2)])
+        // The two rows up to the saved head, then the 'audit.verified' row that the verify appended.
         let lines = export.stdout.split(separator: "\n")
-        XCTAssertEqual(lines.count, 2, export.stdout)
+        XCTAssertEqual(lines.count, 3, export.stdout)
         let last = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         XCTAssertEqual(last["hash"] as? String, saved.hash)
         XCTAssertEqual(last["login"] as? String, TestLogins.worker)
+        let verified = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        XCTAssertEqual(verified["action"] as? String, "audit.verified")
 
         // A superuser drops the last two rows with triggers off and fixes the head table: the
         // chain is consistent again, only the saved head shows it.

@@ -19,7 +19,8 @@ final class InstalledBinaryTests: XCTestCase {
     }
 
     private func installed(_ url: String?, extra: [String: String] = [:]) -> KekBinary {
-        var kek = KekBinary(databaseURL: url, extra: extra)
+        // The owner: an installed kek migrates (a kek_worker login may not create tables).
+        var kek = KekBinary(databaseURL: url, extra: extra, as: .owner)
         kek.executable = folder.appendingPathComponent("kek").path
         kek.workingDirectory = folder
         return kek

@@ -35,7 +35,8 @@ struct ProgressViews {
         views.append(try fromReport("/status", try Curl.request(statusBase + "/status").text))
         let metrics = try Curl.request(statusBase + "/metrics").text
         func sample(_ family: String) -> Double {
-            let line = metrics.split(separator: "\n").first { $0.hasPrefix("\(family){job_id=\"\(job)\"") }
+            // Series are per kind (bounded labels); the test runs one rotation at a time.
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("\(family){kind=\"rotate_kek\"") }
             return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? -1
         }
         // /metrics has no done: its ratio times the total the reports give.
