@@ -2,7 +2,8 @@
 // kek: a worker that keeps a PostgreSQL secrets store safe over time.
 // Layers, each depending only on the ones above it:
 //   CLibPQ, CLibCrypto          system shims
-//   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer   no domain words
+//   CPKCS11                     PKCS#11 headers (the module is dlopen'ed at run time)
+//   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer, PKCS11   no domain words
 //   JobQueue                    jobs, leases, checkpoints (no key words)
 //   KeyManagement               KEKs, DEKs, rotation, import, audit
 //   StatusAPI, kek              the HTTP status endpoints and the CLI (thin)
@@ -25,13 +26,16 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev", "pkg-config"]), .brew(["openssl@3"])]
         ),
+        // PKCS#11 headers only (libp11-kit-dev): the module itself is loaded with dlopen.
+        .systemLibrary(name: "CPKCS11", providers: [.apt(["libp11-kit-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
         .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
-        .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
+        .target(name: "PKCS11", dependencies: ["CPKCS11"]),
+        .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto", "PKCS11"]),
         .target(name: "JobQueue", dependencies: ["PostgresClient"]),
-        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue"]),
+        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "PKCS11", "JobQueue"]),
         .target(name: "StatusAPI", dependencies: ["HTTPServer", "JobQueue", "KeyManagement", "PostgresClient"]),
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
@@ -43,6 +47,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
+        .testTarget(name: "PKCS11Tests", dependencies: ["PKCS11", "KeyWrapping", "EnvelopeCrypto", "TestSupport"]),
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),

@@ -1,17 +1,27 @@
 import EnvelopeCrypto
 
-/// A root key ready to wrap and unwrap KEKs (`kek/v1|kek=<id>|root=<root id>`).
+/// A root key held in this process's memory (from `KEK_ROOT_KEYS`), ready to wrap and unwrap
+/// KEKs (`kek/v1|kek=<id>|root=<root id>`).
 ///
 /// Keep one per root key for the life of the process; not shareable between threads.
-public final class RootKeyCipher {
+public final class RootKeyCipher: RootKey {
     /// The id the root key has in the keyring; part of every KEK's associated data.
     public let rootKeyID: String
     let context: AESGCMContext
+    private let key: SymmetricKey
 
     /// Sets up the root key's GCM context once; `id` is its keyring id.
     public init(id: String, key: SymmetricKey) throws {
         rootKeyID = id
         context = try AESGCMContext(key: key)
+        self.key = key
+    }
+
+    public var checkScheme: String { RootKeyCheck.hmacScheme }
+
+    /// The first 16 bytes of HMAC-SHA256(key, `RootKeyCheck.label`).
+    public func checkValue() throws -> [UInt8] {
+        Array(try HMACSHA256.authenticationCode(key: key, message: RootKeyCheck.label).prefix(RootKeyCheck.byteCount))
     }
 
     /// KEKs wrapped by this object, for the per-key encryption limit (NIST SP 800-38D §8.3).
