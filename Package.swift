@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres", "StatusAPI"],
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "PKCS11", "JobQueue", "KeyManagement", "ThrowawayPostgres", "StatusAPI"],
             exclude: ["Bench/peer_rewrap.py"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres"], path: "Tests/TestSupport"),

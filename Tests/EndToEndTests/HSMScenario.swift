@@ -1,0 +1,133 @@
+import EnvelopeCrypto
+import Foundation
+import KeyManagement
+import PostgresClient
+import TestSupport
+import XCTest
+
+/// A store seeded under an env root key, a private SoftHSM2 token, and the `kek` binary
+/// whose keyring the test changes between steps (as an operator edits `KEK_ROOT_KEYS`).
+final class HSMScenario {
+    static let envRoot1 = "r1:" + Data(repeating: 41, count: 32).base64EncodedString()
+    let token: SoftHSMToken
+    let url: String
+    let connection: PostgresConnection
+    let project = UUID()
+    let secrets: Int
+    private(set) var keyring: String = HSMScenario.envRoot1
+
+    init(secrets: Int) throws {
+        token = try SoftHSMToken()
+        url = try TestDatabase.migrated()
+        connection = try PostgresConnection(url)
+        self.secrets = secrets
+        let rootKeys = RootKeys(keyring: try Keyring.parse(Self.envRoot1))
+        _ = try KEKStore(connection: connection, actor: "test").generate(rootKeys: rootKeys, activate: true)
+        try SyntheticSecrets.seed(connection, keks: KEKCiphers(connection: connection, rootKeys: rootKeys), project: project, count: secrets)
+    }
+
+    deinit { token.remove() }
+
+    /// The binary with the current keyring and the token's configuration.
+    var kek: KekBinary { kek(keyring: keyring) }
+
+    func kek(keyring: String, extra: [String: String] = [:]) -> KekBinary {
+        KekBinary(databaseURL: url, extra: token.environment.merging(["KEK_ROOT_KEYS": keyring]) { $1 }.merging(extra) { $1 })
+    }
+
+    func setKeyring(_ text: String) { keyring = text }
+
+    /// Runs `kek` and fails the test (with its output) unless it exits 0.
+    @discardableResult
+    func succeed(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> KekBinary.Outcome {
+        let outcome = try kek.run(arguments)
+        XCTAssertEqual(outcome.status, 0, "kek \(arguments.joined(separator: " ")): \(outcome.stdout)\(outcome.stderr)", file: file, line: line)
+        return outcome
+    }
+
+    /// `kek keygen --pkcs11` for object `label`; returns the printed keyring entry.
+    func keygenInToken(_ label: String) throws -> String {
+        let outcome = try succeed(["keygen", "--pkcs11", token.uri(object: label)])
+        return outcome.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `kek rotate-root` under `keyring` (new active first), then drops the other entries.
+    func moveRoot(to keyring: String, keeping old: String) throws {
+        setKeyring("\(keyring),\(old)")
+        try succeed(["rotate-root"])
+        setKeyring(keyring)
+        let id = String(keyring.prefix { $0 != ":" })
+        XCTAssertEqual(try count("SELECT count(*) FROM keks WHERE wrapped_key IS NOT NULL AND root_key_id <> $1", [id]), 0)
+    }
+
+    /// A full KEK rotation by two worker processes; returns the seconds the rotation job measured.
+    func rotate(parts: Int = 8, batchSize: Int = 2000) throws -> Double {
+        let workers = try (1...2).map { index in
+            try kek.startLogged(["worker", "--concurrency", "1", "--lease", "10s", "--poll-interval", "0.2s",
+                                 "--no-schedules", "--worker-id", "hsm-w\(index)"], name: "hsm-w\(index)")
+        }
+        defer {
+            workers.forEach { kek.send(SIGKILL, to: $0.process) }
+            workers.forEach { _ = kek.waitForExit($0.process, timeout: 5) }
+        }
+        let outcome = try succeed(["rotate", "--parts", String(parts), "--batch-size", String(batchSize)])
+        guard let job = outcome.stdout.split(separator: " ").last.flatMap({ Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            throw CommandFailure(outcome.stdout)
+        }
+        let deadline = Date().addingTimeInterval(600)
+        var state = "queued"
+        while Date() < deadline {
+            state = try connection.query("SELECT state FROM jobs WHERE id = $1", [job])[0].decode(0)
+            if ["completed", "failed", "cancelled"].contains(state) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let logs = workers.map { (try? String(contentsOf: $0.log, encoding: .utf8)) ?? "" }.joined()
+        XCTAssertEqual(state, "completed", logs)
+        XCTAssertEqual(try count("SELECT count(*) FROM data_keys WHERE kek_id <> (SELECT id FROM keks WHERE state = 'active')"), 0)
+        let seconds: String = try connection.query("SELECT result->>'seconds' FROM jobs WHERE id = $1", [job])[0].decode(0)
+        return Double(seconds) ?? .nan
+    }
+
+    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        try connection.query(sql, parameters)[0].decode(0)
+    }
+
+    /// The wrapped KEKs as '<id> <hex>' lines, for the independent client.
+    func wrappedKEKs(underRoot id: String) throws -> String {
+        try connection.query("SELECT id, encode(wrapped_key, 'hex') FROM keks WHERE wrapped_key IS NOT NULL AND root_key_id = $1 ORDER BY id", [id])
+            .map { "\(try $0.decode(0, as: Int32.self)) \(try $0.decode(1, as: String.self))" }.joined(separator: "\n") + "\n"
+    }
+
+    /// KEK fingerprints ('<id> <fingerprint>' lines) as this program unwraps them under `keyring`.
+    func kekFingerprints(keyring: String) throws -> String {
+        let rootKeys = RootKeys(keyring: try Keyring.parse(keyring), environment: [:])
+        return try connection.query("SELECT id, root_key_id, wrapped_key FROM keks WHERE wrapped_key IS NOT NULL ORDER BY id").map { row in
+            let id: Int32 = try row.decode(0)
+            let key = try rootKeys.cipher(id: try row.decode(1)).unwrapKEK(try row.decode(2), kekID: id)
+            return "\(id) \(key.fingerprint)"
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// Runs the independent PyKCS11 client (Tests/EndToEndTests/Fixtures/pkcs11_client.py).
+    func pythonClient(_ arguments: [String], stdin: String = "") throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pkcs11_client.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(token.environment) { $1 }
+            .merging(["KEK_PKCS11_PIN": SoftHSMToken.pin]) { $1 }
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw CommandFailure("pkcs11_client.py \(arguments.first ?? ""): \(text)") }
+        return text
+    }
+}
