@@ -8,26 +8,18 @@ extension PKCS11Session {
     /// `CKM_AES_GCM` encryption with a caller-chosen 12-byte `iv`; returns ciphertext || tag.
     public func encryptAESGCM(key: PKCS11Object, iv: [UInt8], aad: [UInt8], plaintext: UnsafeRawBufferPointer) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: plaintext.count + Self.gcmTagByteCount)
-        var produced = CK_ULONG(output.count)
-        try withGCM(iv: iv, aad: aad) { mechanism in
-            try withLock { functions in
-                guard let initEncrypt = functions.C_EncryptInit, let encrypt = functions.C_Encrypt else {
-                    throw PKCS11Error.notAModule(path: module.path, reason: "it lacks C_Encrypt")
-                }
-                try check(initEncrypt(handle, mechanism, key.handle), "C_EncryptInit", operation("CKM_AES_GCM", key))
-                let input = UnsafeMutablePointer(mutating: plaintext.baseAddress?.assumingMemoryBound(to: CK_BYTE.self))
-                try check(encrypt(handle, input, CK_ULONG(plaintext.count), &output, &produced), "C_Encrypt", operation("CKM_AES_GCM", key))
-            }
+        let produced = try output.withUnsafeMutableBytes { output in
+            try runGCM(encrypting: true, key: key, iv: iv, aad: aad, input: plaintext, output: output)
         }
-        guard Int(produced) == output.count else {
+        guard produced == output.count else {
             throw PKCS11Error.call(function: "C_Encrypt", code: "unexpected output length \(produced)", context: operation("CKM_AES_GCM", key))
         }
         return output
     }
 
     /// `CKM_AES_GCM` decryption of ciphertext || tag. The plaintext is lent to `body` in a buffer
-    /// wiped afterwards. A tag that does not verify fails with `CKR_ENCRYPTED_DATA_INVALID`
-    /// (the code PKCS#11 v3.0 specifies for GCM; some modules answer `CKR_FUNCTION_FAILED`).
+    /// wiped afterwards. A tag that does not verify fails in `C_Decrypt` (PKCS#11 v3.0 says
+    /// `CKR_ENCRYPTED_DATA_INVALID`; SoftHSM2 2.6 answers `CKR_GENERAL_ERROR`).
     public func decryptAESGCM<R>(
         key: PKCS11Object, iv: [UInt8], aad: [UInt8], ciphertextAndTag: UnsafeRawBufferPointer,
         _ body: (UnsafeRawBufferPointer) throws -> R
@@ -38,22 +30,34 @@ extension PKCS11Session {
             wipe(output)
             output.deallocate()
         }
+        let produced = try runGCM(encrypting: false, key: key, iv: iv, aad: aad, input: ciphertextAndTag, output: output)
+        guard produced == ciphertextAndTag.count - Self.gcmTagByteCount else {
+            throw PKCS11Error.call(function: "C_Decrypt", code: "unexpected output length \(produced)", context: operation("CKM_AES_GCM", key))
+        }
+        return try body(UnsafeRawBufferPointer(rebasing: output[0..<produced]))
+    }
+
+    /// One single-part GCM operation (`C_EncryptInit` + `C_Encrypt`, or the decrypt pair) under
+    /// the session lock; returns the bytes written to `output`.
+    private func runGCM(
+        encrypting: Bool, key: PKCS11Object, iv: [UInt8], aad: [UInt8],
+        input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer
+    ) throws -> Int {
+        let names = encrypting ? ("C_EncryptInit", "C_Encrypt") : ("C_DecryptInit", "C_Decrypt")
         var produced = CK_ULONG(output.count)
         try withGCM(iv: iv, aad: aad) { mechanism in
             try withLock { functions in
-                guard let initDecrypt = functions.C_DecryptInit, let decrypt = functions.C_Decrypt else {
-                    throw PKCS11Error.notAModule(path: module.path, reason: "it lacks C_Decrypt")
+                guard let begin = encrypting ? functions.C_EncryptInit : functions.C_DecryptInit,
+                      let run = encrypting ? functions.C_Encrypt : functions.C_Decrypt else {
+                    throw PKCS11Error.notAModule(path: module.path, reason: "it lacks \(names.1)")
                 }
-                try check(initDecrypt(handle, mechanism, key.handle), "C_DecryptInit", operation("CKM_AES_GCM", key))
-                let input = UnsafeMutablePointer(mutating: ciphertextAndTag.baseAddress?.assumingMemoryBound(to: CK_BYTE.self))
-                try check(decrypt(handle, input, CK_ULONG(ciphertextAndTag.count), output.baseAddress?.assumingMemoryBound(to: CK_BYTE.self),
-                                  &produced), "C_Decrypt", operation("CKM_AES_GCM", key))
+                try check(begin(handle, mechanism, key.handle), names.0, operation("CKM_AES_GCM", key))
+                let data = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: CK_BYTE.self))
+                try check(run(handle, data, CK_ULONG(input.count), output.baseAddress?.assumingMemoryBound(to: CK_BYTE.self), &produced),
+                          names.1, operation("CKM_AES_GCM", key))
             }
         }
-        guard Int(produced) == ciphertextAndTag.count - Self.gcmTagByteCount else {
-            throw PKCS11Error.call(function: "C_Decrypt", code: "unexpected output length \(produced)", context: operation("CKM_AES_GCM", key))
-        }
-        return try body(UnsafeRawBufferPointer(rebasing: output[0..<Int(produced)]))
+        return Int(produced)
     }
 
     /// `CKM_AES_CMAC` (full 16-byte MAC) of `message` under `key`.

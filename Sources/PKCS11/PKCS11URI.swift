@@ -65,9 +65,10 @@ public struct PKCS11URI: Equatable, Sendable {
 
     private static func attributes(_ text: Substring, separator: Character, part: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        for pair in text.split(separator: separator) {
+        for (index, pair) in text.split(separator: separator).enumerated() {
+            // Not shown: a malformed attribute may be a misplaced PIN.
             guard let equals = pair.firstIndex(of: "=") else {
-                throw PKCS11Error.invalidURI(reason: "\(part) attribute '\(pair.prefix(20))' has no '='")
+                throw PKCS11Error.invalidURI(reason: "\(part) attribute \(index + 1) has no '=' (expected name=value)")
             }
             let name = String(pair[..<equals])
             guard result[name] == nil else { throw PKCS11Error.invalidURI(reason: "attribute '\(name)' is given twice") }

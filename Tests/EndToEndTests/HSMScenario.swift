@@ -111,23 +111,6 @@ final class HSMScenario {
     /// Runs the independent PyKCS11 client (Tests/EndToEndTests/Fixtures/pkcs11_client.py).
     func pythonClient(_ arguments: [String], stdin: String = "") throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pkcs11_client.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(token.environment) { $1 }
-            .merging(["KEK_PKCS11_PIN": SoftHSMToken.pin]) { $1 }
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw CommandFailure("pkcs11_client.py \(arguments.first ?? ""): \(text)") }
-        return text
+        return try token.run("/usr/bin/python3", [script] + arguments, extraEnvironment: ["KEK_PKCS11_PIN": SoftHSMToken.pin], stdin: stdin)
     }
 }

@@ -46,27 +46,16 @@ public struct SoftHSMToken: Sendable {
         "pkcs11:token=\(token ?? label);object=\(object)?module-path=\(module)" + (usePinFile ? "&pin-source=file:\(pinFile)" : "")
     }
 
-    /// Runs a tool with this token's `SOFTHSM2_CONF`; throws with its output when it fails.
+    /// Runs a tool (found on PATH, or an absolute path) with this token's `SOFTHSM2_CONF`;
+    /// throws with its output when it fails.
     @discardableResult
-    public func run(_ tool: String, _ arguments: [String], extraEnvironment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["SOFTHSM2_CONF"] = configPath
-        environment.merge(extraEnvironment) { $1 }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw SoftHSMError(description: "\(tool) \(arguments.first ?? "") exited \(process.terminationStatus): \(text)")
+    public func run(_ tool: String, _ arguments: [String], extraEnvironment: [String: String] = [:], stdin: String = "") throws -> String {
+        let environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }.merging(extraEnvironment) { $1 }
+        let result = try ToolRun.run("/usr/bin/env", [tool] + arguments, environment: environment, stdin: stdin)
+        guard result.status == 0 else {
+            throw SoftHSMError(description: "\(tool) \(arguments.first ?? "") exited \(result.status): \(result.output)")
         }
-        return text
+        return result.output
     }
 
     public func remove() { try? FileManager.default.removeItem(at: folder) }
