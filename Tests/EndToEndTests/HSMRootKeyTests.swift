@@ -62,7 +62,8 @@ final class HSMRootKeyTests: XCTestCase {
         let scenario = try HSMScenario(secrets: 20_000)
         let hsm = try scenario.keygenInToken("root-cost")
         try scenario.moveRoot(to: hsm, keeping: HSMScenario.envRoot1)
-        let seconds = try scenario.rotate(parts: 8, batchSize: 2000)
+        // One process, two worker threads: each part's session is its own, on one initialised module.
+        let seconds = try scenario.rotate(parts: 8, batchSize: 2000, processes: 1, threads: 2)
         // In this process (on its own token: a module reads its configuration once per process),
         // a part's whole HSM work as RewrapPartHandler does it: a new RootKeys, two KEKs unwrapped.
         let label = "cost-\(UUID().uuidString.prefix(8))"

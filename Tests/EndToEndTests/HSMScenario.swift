@@ -60,10 +60,11 @@ final class HSMScenario {
         XCTAssertEqual(try count("SELECT count(*) FROM keks WHERE wrapped_key IS NOT NULL AND root_key_id <> $1", [id]), 0)
     }
 
-    /// A full KEK rotation by two worker processes; returns the seconds the rotation job measured.
-    func rotate(parts: Int = 8, batchSize: Int = 2000) throws -> Double {
-        let workers = try (1...2).map { index in
-            try kek.startLogged(["worker", "--concurrency", "1", "--lease", "10s", "--poll-interval", "0.2s",
+    /// A full KEK rotation by worker processes; returns the seconds the rotation job measured.
+    /// `processes` worker processes of `threads` worker loops each (every loop opens its own session).
+    func rotate(parts: Int = 8, batchSize: Int = 2000, processes: Int = 2, threads: Int = 1) throws -> Double {
+        let workers = try (1...processes).map { index in
+            try kek.startLogged(["worker", "--concurrency", String(threads), "--lease", "10s", "--poll-interval", "0.2s",
                                  "--no-schedules", "--worker-id", "hsm-w\(index)"], name: "hsm-w\(index)")
         }
         defer {
