@@ -67,8 +67,9 @@ final class HSMRootKeyTests: XCTestCase {
         // In this process (on its own token: a module reads its configuration once per process),
         // a part's whole HSM work as RewrapPartHandler does it: a new RootKeys, two KEKs unwrapped.
         let label = "cost-\(UUID().uuidString.prefix(8))"
-        let entry = "cost:" + SoftHSMToken.shared.uri(object: label)
-        let root = try PKCS11RootKey.generate(id: "cost", uri: try PKCS11URI.parse(SoftHSMToken.shared.uri(object: label)), environment: [:])
+        let shared = try SoftHSMToken.shared()
+        let entry = "cost:" + shared.uri(object: label)
+        let root = try PKCS11RootKey.generate(id: "cost", uri: try PKCS11URI.parse(shared.uri(object: label)), environment: [:])
         let wrapped = try [Int32(1), 2].map { ($0, try root.wrapKEK(try SymmetricKey.random(), kekID: $0)) }
         var samples: [Double] = []
         for _ in 0..<15 {

@@ -6,9 +6,10 @@ import XCTest
 
 /// The HSM root key against a private SoftHSM2 token, in this process.
 final class PKCS11RootKeyTests: XCTestCase {
-    private let token = SoftHSMToken.shared
+    private var token: SoftHSMToken { get throws { try SoftHSMToken.shared() } }
 
     private func newKey(_ prefix: String = "t") throws -> PKCS11RootKey {
+        let token = try token
         let label = "\(prefix)-\(UUID().uuidString.prefix(8))"
         return try PKCS11RootKey.generate(id: label, uri: try PKCS11URI.parse(token.uri(object: label)), environment: [:])
     }
@@ -54,6 +55,7 @@ final class PKCS11RootKeyTests: XCTestCase {
     /// Canary: the token refuses to hand out the key's bytes, even to a logged-in session.
     func testTheTokenRefusesToRevealTheKeyValue() throws {
         let root = try newKey("canary")
+        let token = try token
         let module = try PKCS11Module.load(path: SoftHSMToken.modulePath)
         let session = try PKCS11Session.open(module: module, tokenLabel: "kek",
                                              pin: try PIN.load(file: token.pinFile, environment: [:], variable: "unused"), pinOrigin: "test")
@@ -67,6 +69,7 @@ final class PKCS11RootKeyTests: XCTestCase {
     }
 
     func testUnknownObjectAndTokenAreNamed() throws {
+        let token = try token
         XCTAssertThrowsError(try PKCS11RootKey.open(id: "r", uri: try PKCS11URI.parse(token.uri(object: "no-such-key")), environment: [:])) {
             XCTAssertEqual($0 as? PKCS11Error, .objectNotFound(label: "no-such-key", token: "kek"))
         }

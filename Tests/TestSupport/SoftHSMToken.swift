@@ -17,11 +17,17 @@ public struct SoftHSMToken: Sendable {
     }
 
     /// One token for every in-process test: a module reads `SOFTHSM2_CONF` once, at
-    /// `C_Initialize`, and is initialised once per process. Sets `SOFTHSM2_CONF` for this process.
-    public static let shared: SoftHSMToken = {
-        let token = try! SoftHSMToken(label: "kek")
-        setenv("SOFTHSM2_CONF", token.configPath, 1)
-        return token
+    /// `C_Initialize`, and is initialised once per process. Sets `SOFTHSM2_CONF` for this
+    /// process and removes the token's folder at exit.
+    public static func shared() throws -> SoftHSMToken { try sharedToken.get() }
+
+    private static let sharedToken: Result<SoftHSMToken, any Error> = {
+        let result = Result { try SoftHSMToken(label: "kek") }
+        if case let .success(token) = result {
+            setenv("SOFTHSM2_CONF", token.configPath, 1)
+            atexit { try? SoftHSMToken.shared().remove() }
+        }
+        return result
     }()
 
     public init(label: String = "kek") throws {
