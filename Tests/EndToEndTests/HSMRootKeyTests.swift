@@ -9,50 +9,53 @@ import XCTest
 /// The root key moved into a SoftHSM2 token and out again with the built binary.
 final class HSMRootKeyTests: XCTestCase {
     static let envRoot2 = "r2:" + Data(repeating: 52, count: 32).base64EncodedString()
-    static let envRoot3 = "r3:" + Data(repeating: 63, count: 32).base64EncodedString()
 
     /// Acceptance: keygen in the token, rotate-root env -> HSM, env key dropped, 200k-DEK
-    /// rotations with 2 workers under each kind of root (interleaved env, HSM, env, HSM),
-    /// verify --values, KEKs opened by an independent client, rotate-root back to env.
+    /// rotations with 2 workers under each kind of root (env, HSM, HSM, env: the ABBA order
+    /// cancels a linear drift of the machine), verify --values, KEKs opened by an independent
+    /// client, rotate-root back to env with the HSM entry removed, everything still opening.
     func testRootKeyMovesIntoTheHSMRotatesAndMovesBackOut() throws {
-        let secrets = 200_000
-        let scenario = try HSMScenario(secrets: secrets)
+        var clock = PhaseClock()
+        let secrets = 20_000
+        let scenario = try HSMScenario(secrets: secrets, extraDEKs: 180_000)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys"), 200_000)
+        clock.lap("seed 200k DEKs (20k with values)")
         let hsm = try scenario.keygenInToken("root-hsm")
         XCTAssertTrue(hsm.hasPrefix("root-hsm:pkcs11:token=kek;object=root-hsm?"), hsm)
         XCTAssertEqual(try scenario.pythonClient(["read-value", SoftHSMToken.modulePath, "kek", "root-hsm"]),
                        "refused CKR_ATTRIBUTE_SENSITIVE\n", "the token must not reveal the root key")
 
-        var env: [Double] = []
-        var token: [Double] = []
-        env.append(try scenario.rotate())
+        var env = [try scenario.rotate()]
         try scenario.moveRoot(to: hsm, keeping: HSMScenario.envRoot1)
+        var token = [try scenario.rotate()]
         token.append(try scenario.rotate())
-        try scenario.moveRoot(to: Self.envRoot2, keeping: hsm)
-        env.append(try scenario.rotate())
-        try scenario.moveRoot(to: hsm, keeping: Self.envRoot2)
-        token.append(try scenario.rotate())
+        clock.lap("rotations env, HSM, HSM")
 
         let verify = try scenario.succeed(["verify", "--values"])
-        XCTAssertTrue(verify.stdout.contains(" values: 0 failures"), verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("200,000 DEKs, 20,000 values: 0 failures"), verify.stdout)
+        clock.lap("verify --values under the HSM root")
 
         // The independent client opens what kek wrapped in the token, with the documented AAD.
         let opened = try scenario.pythonClient(["open-keks", SoftHSMToken.modulePath, "kek", "root-hsm", "root-hsm"],
                                                stdin: try scenario.wrappedKEKs(underRoot: "root-hsm"))
-        try scenario.moveRoot(to: Self.envRoot3, keeping: hsm)
-        XCTAssertEqual(opened, try scenario.kekFingerprints(keyring: Self.envRoot3),
+        try scenario.moveRoot(to: Self.envRoot2, keeping: hsm)
+        XCTAssertEqual(opened, try scenario.kekFingerprints(keyring: Self.envRoot2),
                        "the KEKs PyKCS11 unwrapped in the token are the KEKs kek unwraps after moving them to an env root")
-        // rotate-root moved only the KEKs: every KEK and DEK opening proves the values still do
-        // (they were all opened above), without a second pass over 200k values.
-        let after = try scenario.succeed(["verify"])
-        XCTAssertTrue(after.stdout.contains(": 0 failures"), after.stdout)
+        env.append(try scenario.rotate())
+        let after = try scenario.succeed(["verify", "--values"])
+        XCTAssertTrue(after.stdout.contains("200,000 DEKs, 20,000 values: 0 failures"), after.stdout)
         XCTAssertEqual(try scenario.succeed(["audit", "verify"]).status, 0)
+        clock.lap("back to env, rotation, verify --values")
 
         let best = (env: env.min()!, token: token.min()!)
-        print("rotation of \(secrets) DEKs, 2 workers: env root \(env) s, HSM root \(token) s; best-of-2 ratio HSM/env \(best.token / best.env)")
-        // On a shared 2-core machine two runs of the same rotation differ by more than 5%, so
-        // the end-to-end ratio gets a loose bound; the 5% criterion is asserted on the measured
-        // cost of what the HSM adds (testHSMCostPerRotationIsUnderFivePercent).
-        XCTAssertLessThan(best.token / best.env, 1.5)
+        print("rotation of 200000 DEKs, 2 workers: env root \(env) s, HSM root \(token) s; best-of-2 ratio HSM/env \(best.token / best.env)")
+        print("phases: \(clock.laps)")
+        // On a shared 2-core machine two runs of the same rotation differ by up to 1.5x (seen:
+        // 4.1 s and 6.0 s for the two env runs of one test), so the end-to-end ratio only gets a
+        // bound that catches the token being asked per DEK (200k calls would be several times
+        // slower). The 5% criterion is asserted on the measured cost of what the HSM adds:
+        // testHSMCostPerRotationIsUnderFivePercent.
+        XCTAssertLessThan(best.token / best.env, 2.0)
     }
 
     /// What the HSM adds to a rotation is per job part (open a session, log in, find the key,
@@ -83,5 +86,16 @@ final class HSMRootKeyTests: XCTestCase {
         let added = perPart * 9
         print("HSM work per part \(perPart * 1000) ms; per rotation \(added * 1000) ms of \(seconds) s = \(100 * added / seconds)%")
         XCTAssertLessThan(added / seconds, 0.05)
+    }
+}
+
+/// Wall-clock seconds per phase of a long test, printed so a slow run shows where time went.
+struct PhaseClock {
+    private var last = Date()
+    private(set) var laps: [String] = []
+
+    mutating func lap(_ name: String) {
+        laps.append("\(name) \(String(format: "%.1f", Date().timeIntervalSince(last))) s")
+        last = Date()
     }
 }
