@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // kek: a worker that keeps a PostgreSQL secrets store safe over time.
 // Layers, each depending only on the ones above it:
-//   CLibPQ, CLibCrypto          system shims
+//   CLibPQ, CLibCrypto, CSystemHardening   system shims
 //   CPKCS11                     PKCS#11 headers (the module is dlopen'ed at run time)
 //   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer, PKCS11   no domain words
 //   JobQueue                    jobs, leases, checkpoints (no key words)
@@ -26,10 +26,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev", "pkg-config"]), .brew(["openssl@3"])]
         ),
+        .systemLibrary(name: "CSystemHardening"),
         // PKCS#11 headers only (libp11-kit-dev): the module itself is loaded with dlopen.
         .systemLibrary(name: "CPKCS11", providers: [.apt(["libp11-kit-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
-        .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto", "CSystemHardening"]),
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
         .target(name: "PKCS11", dependencies: ["CPKCS11"]),

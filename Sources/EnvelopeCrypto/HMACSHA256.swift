@@ -1,21 +1,21 @@
 internal import CLibCrypto
 
-/// HMAC-SHA256 from OpenSSL under a `SymmetricKey`, for identifying a key by a value that
-/// reveals nothing about it (a key check value).
+/// HMAC-SHA256 from OpenSSL, for values that must identify a key without revealing it
+/// (root key check values). The key is lent as a buffer so it never passes through an array.
 public enum HMACSHA256 {
-    /// Size of a MAC in bytes.
+    /// Size of a tag in bytes.
     public static let byteCount = 32
 
-    /// HMAC-SHA256(key, message), computed without copying the key out of its memory.
-    public static func authenticationCode(key: SymmetricKey, message: [UInt8]) throws -> [UInt8] {
-        try key.withUnsafeBytes { keyBytes in
-            try message.withUnsafeBytes { messageBytes in
+    /// The HMAC of the UTF-8 bytes of `message` under `key`.
+    public static func mac(key: UnsafeRawBufferPointer, message: String) -> [UInt8] {
+        var message = message
+        return message.withUTF8 { text in
+            [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
                 var length: UInt32 = 0
-                var mac = [UInt8](repeating: 0, count: byteCount)
-                let result = HMAC(EVP_sha256(), keyBytes.baseAddress, Int32(keyBytes.count),
-                                  messageBytes.baseAddress?.assumingMemoryBound(to: UInt8.self), messageBytes.count, &mac, &length)
-                guard result != nil, Int(length) == byteCount else { throw openSSLFailure("HMAC") }
-                return mac
+                // HMAC over in-memory input with SHA-256 cannot fail; it returns its output pointer.
+                _ = HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), text.baseAddress, text.count,
+                         output.baseAddress, &length)
+                initialized = Int(length)
             }
         }
     }

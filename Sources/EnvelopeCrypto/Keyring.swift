@@ -34,6 +34,9 @@ public struct Keyring: Sendable {
     /// The key named `id`, or nil when this keyring does not hold its bytes (absent, or a reference).
     public func key(id: String) -> SymmetricKey? { keys[id] }
 
+    /// Whether the keyring has an entry `id` (key bytes or a reference).
+    public func contains(id: String) -> Bool { keys[id] != nil || references[id] != nil }
+
     /// The URI of entry `id` when it names a key held elsewhere (a PKCS#11 URI), else nil.
     public func reference(id: String) -> String? { references[id] }
 
@@ -170,7 +173,7 @@ public struct Keyring: Sendable {
     /// Decodes standard padded base64 straight into a key's memory.
     private static func decodeKey(_ text: UnsafeRawBufferPointer, position: Int, id: String) throws -> SymmetricKey {
         guard let length = Base64.decodedLength(text) else {
-            throw KeyringError.invalidBase64(position: position, id: id)
+            throw KeyringError.invalidBase64(position: position, id: id, length: text.count)
         }
         guard length == SymmetricKey.byteCount else {
             throw KeyringError.wrongKeyLength(position: position, id: id, length: length)

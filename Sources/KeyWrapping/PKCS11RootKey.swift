@@ -55,11 +55,10 @@ public final class PKCS11RootKey: RootKey {
         return try PKCS11Session.open(module: module, tokenLabel: uri.token, pin: pin, pinOrigin: origin)
     }
 
-    public var checkScheme: String { RootKeyCheck.cmacScheme }
-
-    /// AES-CMAC(key, `RootKeyCheck.label`), computed inside the token.
-    public func checkValue() throws -> [UInt8] {
-        try session.cmacAES(key: key, message: RootKeyCheck.label)
+    /// AES-CMAC(key, `RootKeyCheckValue.label`), computed inside the token (`cmacScheme`).
+    public func checkValue() throws -> RootKeyCheckValue {
+        RootKeyCheckValue(bytes: try session.cmacAES(key: key, message: Array(RootKeyCheckValue.label.utf8)),
+                          scheme: RootKeyCheckValue.cmacScheme)
     }
 
     public func wrapKEK(_ kek: SymmetricKey, kekID: Int32) throws -> [UInt8] {

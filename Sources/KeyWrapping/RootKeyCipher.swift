@@ -8,21 +8,18 @@ public final class RootKeyCipher: RootKey {
     /// The id the root key has in the keyring; part of every KEK's associated data.
     public let rootKeyID: String
     let context: AESGCMContext
-    private let key: SymmetricKey
+    private let check: RootKeyCheckValue
 
     /// Sets up the root key's GCM context once; `id` is its keyring id.
     public init(id: String, key: SymmetricKey) throws {
         rootKeyID = id
         context = try AESGCMContext(key: key)
-        self.key = key
+        check = RootKeyCheckValue(of: key)
     }
 
-    public var checkScheme: String { RootKeyCheck.hmacScheme }
-
-    /// The first 16 bytes of HMAC-SHA256(key, `RootKeyCheck.label`).
-    public func checkValue() throws -> [UInt8] {
-        Array(try HMACSHA256.authenticationCode(key: key, message: RootKeyCheck.label).prefix(RootKeyCheck.byteCount))
-    }
+    /// The key's identity as `root_keys.check_value` records it. A method (not free code over
+    /// key bytes) so that a root key held in a token can compute it inside the token.
+    public func checkValue() throws -> RootKeyCheckValue { check }
 
     /// KEKs wrapped by this object, for the per-key encryption limit (NIST SP 800-38D §8.3).
     public var wrapCount: Int { context.sealCount }

@@ -16,6 +16,10 @@ public final class PKCS11Module: @unchecked Sendable {
     public let path: String
     /// The module's function table; lives as long as the process (the library is never closed).
     let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
+    /// Guards `loginSessions`.
+    let loginLock = NSLock()
+    /// Per slot, the session that logged the process in, kept open for the process's life.
+    var loginSessions: [CK_SLOT_ID: CK_SESSION_HANDLE] = [:]
 
     private init(path: String, functions: UnsafeMutablePointer<CK_FUNCTION_LIST>) {
         self.path = path

@@ -31,26 +31,14 @@ public final class PKCS11Session: @unchecked Sendable {
         if let close = module.functions.pointee.C_CloseSession { _ = close(handle) }
     }
 
-    /// Opens a session on the token labelled `tokenLabel` and logs in as the user with `pin`.
-    /// `pinOrigin` (a file path or variable name) is only used to say where a wrong PIN came from.
+    /// Opens a session on the token labelled `tokenLabel`, the process being logged in as the
+    /// user with `pin` (once per process and token: see `PKCS11Module.logIn`). `pinOrigin` (a
+    /// file path or variable name) is only used to say where a wrong PIN came from.
     public static func open(module: PKCS11Module, tokenLabel: String, pin: PIN, pinOrigin: String) throws -> PKCS11Session {
         let slot = try findSlot(module: module, tokenLabel: tokenLabel)
-        let openSession = try module.function("C_OpenSession", \.C_OpenSession)
-        var handle = CK_SESSION_HANDLE(0)
-        try check(openSession(slot, CK_FLAGS(CKF_SERIAL_SESSION | CKF_RW_SESSION), nil, nil, &handle),
-                  "C_OpenSession", "token '\(tokenLabel)' in module \(module.path)")
-        let session = PKCS11Session(module: module, tokenLabel: tokenLabel, handle: handle)
-        let login = try module.function("C_Login", \.C_Login)
-        let code = pin.withUnsafeBytes { bytes in
-            login(handle, CK_USER_TYPE(CKU_USER),
-                  UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CK_UTF8CHAR.self)),
-                  CK_ULONG(bytes.count))
-        }
-        // Login state is shared by all of the process's sessions on a token: a second session is already in.
-        if code != CK_RV(CKR_USER_ALREADY_LOGGED_IN) {
-            try check(code, "C_Login", "logging in to token '\(tokenLabel)' with the PIN from \(pinOrigin)")
-        }
-        return session
+        try module.logIn(slot: slot, tokenLabel: tokenLabel, pin: pin, pinOrigin: pinOrigin)
+        return PKCS11Session(module: module, tokenLabel: tokenLabel,
+                             handle: try module.openSession(slot: slot, tokenLabel: tokenLabel))
     }
 
     /// The slot whose token has this label; exactly one must match.

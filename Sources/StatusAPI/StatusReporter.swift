@@ -103,7 +103,7 @@ public final class StatusReporter {
         return JobStatus(
             id: row.id, kind: row.kind, state: row.state, desiredState: row.desiredState, attempt: row.attempt,
             maxAttempts: row.maxAttempts, done: done, total: row.progressTotal, progressRatio: ratio, rowsPerSecond: rate,
-            etaSeconds: eta, lastError: row.lastError, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
+            etaSeconds: eta, lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
             createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
     }
 }

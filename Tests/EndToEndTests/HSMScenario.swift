@@ -71,13 +71,20 @@ final class HSMScenario {
     /// which would weigh more than what the root key kind changes.
     func rotate(parts: Int = 8, batchSize: Int = 2000, processes: Int = 2, threads: Int = 1) throws -> Double {
         try connection.executeScript("VACUUM (ANALYZE) data_keys")
-        let workers = try (1...processes).map { index in
-            try kek.startLogged(["worker", "--concurrency", String(threads), "--lease", "10s", "--poll-interval", "0.2s",
-                                 "--no-schedules", "--worker-id", "hsm-w\(index)"], name: "hsm-w\(index)")
-        }
+        // Started one after the other, each past its start-up checks (where it logs in to the
+        // token) before the next: SoftHSM2 rewrites its token file on every login, and its file
+        // store does not expect several processes to do that at the same instant (SoftHSMv2
+        // issue 757). Stopped with SIGTERM, so none is killed in the middle of such a write.
+        var workers: [(process: Process, log: URL)] = []
         defer {
-            workers.forEach { kek.send(SIGKILL, to: $0.process) }
-            workers.forEach { _ = kek.waitForExit($0.process, timeout: 5) }
+            workers.forEach { kek.send(SIGTERM, to: $0.process) }
+            for worker in workers where !kek.waitForExit(worker.process, timeout: 15) { kek.send(SIGKILL, to: worker.process) }
+        }
+        for index in 1...processes {
+            let worker = try kek.startLogged(["worker", "--concurrency", String(threads), "--lease", "10s", "--poll-interval", "0.2s",
+                                              "--no-schedules", "--worker-id", "hsm-w\(index)"], name: "hsm-w\(index)")
+            workers.append(worker)
+            try waitForLine("event=worker_started", in: worker.log, of: worker.process)
         }
         let outcome = try succeed(["rotate", "--parts", String(parts), "--batch-size", String(batchSize)])
         guard let job = outcome.stdout.split(separator: " ").last.flatMap({ Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
@@ -95,6 +102,18 @@ final class HSMScenario {
         XCTAssertEqual(try count("SELECT count(*) FROM data_keys WHERE kek_id <> (SELECT id FROM keks WHERE state = 'active')"), 0)
         let seconds: String = try connection.query("SELECT result->>'seconds' FROM jobs WHERE id = $1", [job])[0].decode(0)
         return Double(seconds) ?? .nan
+    }
+
+    /// Waits (up to a minute) until a started process has written `line` to its log.
+    private func waitForLine(_ line: String, in log: URL, of process: Process) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if text.contains(line) { return }
+            guard process.isRunning else { throw CommandFailure("worker exited before '\(line)': \(text)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CommandFailure("no '\(line)' within a minute in \(log.path)")
     }
 
     func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {

@@ -41,6 +41,9 @@ struct SecretsHarness {
         return outcome
     }
 
+    /// Adds the output of a run made another way (another environment) to the transcript.
+    func record(_ outcome: KekBinary.Outcome) { transcript.append(outcome.stdout + outcome.stderr) }
+
     var outputs: String { transcript.text }
 
     func digest(_ table: String) throws -> String {

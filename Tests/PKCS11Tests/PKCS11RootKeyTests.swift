@@ -37,10 +37,10 @@ final class PKCS11RootKeyTests: XCTestCase {
     func testCheckValueIsStablePerKeyAndDiffersBetweenKeys() throws {
         let first = try newKey()
         let second = try newKey()
-        XCTAssertEqual(try first.checkValue().count, 16)
+        XCTAssertEqual(try first.checkValue().bytes.count, 16)
         XCTAssertEqual(try first.checkValue(), try first.checkValue())
         XCTAssertNotEqual(try first.checkValue(), try second.checkValue())
-        XCTAssertEqual(first.checkScheme, "aes-cmac-16/v1")
+        XCTAssertEqual(try first.checkValue().scheme, "aes-cmac-16/v1")
         let reopened = try PKCS11RootKey.open(id: first.rootKeyID, uri: first.uri, environment: [:])
         XCTAssertEqual(try reopened.checkValue(), try first.checkValue())
     }

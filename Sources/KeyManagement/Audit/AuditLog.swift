@@ -82,6 +82,7 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case reencryptionFinished = "reencryption.finished"
     case verification = "verification.finished"
     case rootRotation = "root.rotated"
+    case rootKeyRecorded = "root_key.recorded"
     case jobFailed = "job.failed"
     case secretCreated = "secret.created"
     case secretUpdated = "secret.updated"

@@ -124,7 +124,7 @@ struct RewrapBenchmark {
         var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench-\(workers)")
         configuration.concurrency = workers
         configuration.pollInterval = 0.2
-        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: QuietEvents())
+        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers(actor: configuration.workerID), events: QuietEvents())
         worker.start()
         defer {
             worker.requestStop()

@@ -44,7 +44,7 @@ extension Command {
             throw UsageError("keygen: the URI must not contain ',' (write %2C): keyring entries are separated by commas")
         }
         let key = try PKCS11RootKey.generate(id: keyring.activeID, uri: uri, environment: ProcessInfo.processInfo.environment)
-        Terminal.error("generated AES-256 key '\(uri.object)' in token '\(uri.token)' (check value \(Hex.encode(try key.checkValue())), \(key.checkScheme))")
+        Terminal.error("generated AES-256 key '\(uri.object)' in token '\(uri.token)' (check value \(try key.checkValue()), \(try key.checkValue().scheme))")
         print(line)
     }
 }
