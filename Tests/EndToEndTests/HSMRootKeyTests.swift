@@ -31,6 +31,11 @@ final class HSMRootKeyTests: XCTestCase {
         token.append(try scenario.rotate())
         clock.lap("rotations env, HSM, HSM")
 
+        // The store recorded the HSM key's identity as computed inside the token.
+        let identity = try scenario.connection.query("SELECT scheme, length(check_value) FROM root_keys WHERE id = 'root-hsm'")
+        XCTAssertEqual(try identity.first?.decode(0, as: String.self), "aes-cmac-16/v1")
+        XCTAssertEqual(try identity.first?.decode(1, as: Int32.self), 16)
+
         let verify = try scenario.succeed(["verify", "--values"])
         XCTAssertTrue(verify.stdout.contains("200,000 DEKs, 20,000 values: 0 failures"), verify.stdout)
         clock.lap("verify --values under the HSM root")
