@@ -39,8 +39,7 @@ public final class StatusReporter {
     /// Reads everything and assembles the report.
     public func report() throws -> StatusReport {
         let now = Date()
-        let read = try connection.transaction {
-            try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        let read = try connection.transaction(.readOnlySnapshot) {
             try limitStatements()
             return (
                 version: try SchemaMigrator.currentVersion(connection),

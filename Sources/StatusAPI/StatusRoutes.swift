@@ -17,8 +17,8 @@ struct StatusRoutes: Sendable {
         router.add("GET", "/metrics", reading { _ in metrics() })
         router.add("GET", "/openapi.json", reading { _ in .json(bytes: Array(OpenAPIDocument.json.utf8)) })
         if let token = configuration.token {
-            router.add("POST", "/api/v1/kek/rotate", authorized(token) { [database] request in
-                RotationEndpoint.handle(request, database: database)
+            router.add("POST", "/api/v1/kek/rotate", authorized(token) { [database, configuration] request in
+                RotationEndpoint.handle(request, database: database, actor: configuration.actor)
             })
         }
         return router

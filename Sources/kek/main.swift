@@ -13,4 +13,5 @@ let kek = Command(
     ]
 )
 
+Database.applyLockTimeout()
 exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))

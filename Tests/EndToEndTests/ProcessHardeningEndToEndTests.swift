@@ -60,14 +60,14 @@ final class ProcessHardeningEndToEndTests: XCTestCase {
     }
 
     func testNonLoopbackListenWithoutTokenIsAUsageError() throws {
-        let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent")
+        let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent", as: .owner)
         let out = try kek.run(["serve", "--listen", "0.0.0.0:0", "--no-schedules"])
         XCTAssertEqual(out.status, 2, out.stderr)
         XCTAssertTrue(out.stderr.contains("non-loopback"), out.stderr)
     }
 
     func testNonFiniteAndAbsurdDurationsAreUsageErrors() throws {
-        let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent")
+        let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent", as: .owner)
         for arguments in [["jobs", "enqueue", "noop", "--max-run-time", "infs"], ["worker", "--retention", "infd"],
                           ["worker", "--shutdown-timeout", "infs"], ["worker", "--lease", "nans"],
                           ["jobs", "enqueue", "noop", "--delay", "1e300d"], ["jobs", "enqueue", "noop", "--priority", "99999999999"]] {
@@ -83,7 +83,8 @@ extension ProcessHardeningEndToEndTests {
     /// (Root has CAP_IPC_LOCK and ignores the limit, so a root test drops to the postgres user.)
     func testTooSmallMemlockLimitGivesOneWarningAndGoesOn() throws {
         let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent",
-                            extra: ["KEK_ROOT_KEYS": SecretsHarness.rootKeyLine + ",r2:" + Data(repeating: 7, count: 32).base64EncodedString()])
+                            extra: ["KEK_ROOT_KEYS": SecretsHarness.rootKeyLine + ",r2:" + Data(repeating: 7, count: 32).base64EncodedString()],
+                            as: .owner)
         let drop = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")

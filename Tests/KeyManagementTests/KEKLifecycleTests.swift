@@ -15,7 +15,7 @@ final class KEKLifecycleTests: XCTestCase {
         XCTAssertEqual(states[first], .decryptOnly)
         XCTAssertEqual(states[second], .active)
         XCTAssertThrowsError(try f.connection.execute("UPDATE keks SET state = 'active' WHERE id = $1", [first])) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .uniqueViolation)
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, "KK002", "decrypt_only -> active is not a lifecycle step")
         }
     }
 

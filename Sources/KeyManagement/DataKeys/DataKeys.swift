@@ -28,11 +28,11 @@ public enum DataKeys {
     public static func recordWraps(_ connection: PostgresConnection, kekID: Int32, count: Int) throws {
         guard count > 0 else { return }
         let limit = KEKPolicy.wrapLimit
-        let updated = try connection.query(
-            "UPDATE keks SET wrap_count = wrap_count + $2 WHERE id = $1 AND wrap_count + $2 <= $3 RETURNING wrap_count",
-            [kekID, Int64(count), limit])
-        guard !updated.isEmpty else {
-            let current: Int64 = try connection.query("SELECT wrap_count FROM keks WHERE id = $1", [kekID]).first?.decode(0) ?? 0
+        // A function with the owner's rights (sql/041): applications may not UPDATE keks.
+        let updated: Int64? = try connection.query("SELECT kek_record_wraps($1, $2, $3)", [kekID, Int64(count), limit])[0].decode(0)
+        guard updated != nil else {
+            // Applications may not read wrap_count; the refusal then reports only the request.
+            let current: Int64 = (try? connection.query("SELECT wrap_count FROM keks WHERE id = $1", [kekID]).first?.decode(0)) ?? 0
             throw KeyManagementError.wrapLimitReached(kekID: kekID, count: current + Int64(count), limit: limit)
         }
     }

@@ -98,10 +98,10 @@ public struct KEKStore {
             }
             let remaining = try dekCount(id)
             guard remaining == 0 else { throw KeyManagementError.deksRemain(kekID: id, count: remaining, action: "destroy") }
+            // kek_verifications, not the audit log: any application may append audit rows.
             let verified: Bool = try connection.query("""
-                SELECT EXISTS (SELECT 1 FROM audit_log a, keks k
-                               WHERE k.id = $1 AND a.action = 'verification.finished' AND a.at > k.retired_at
-                                 AND (a.details->>'failures')::int8 = 0)
+                SELECT EXISTS (SELECT 1 FROM kek_verifications v, keks k
+                               WHERE k.id = $1 AND v.at > k.retired_at AND v.failures = 0)
                 """, [id])[0].decode(0)
             guard verified else { throw KeyManagementError.verificationRequired(kekID: id) }
             let when: Date = try connection.query(
