@@ -49,7 +49,7 @@ public enum OpenAPIDocument {
           },
           "KEK": {
             "type": "object",
-            "required": ["id", "state", "root_key_id", "created_at", "activated_at", "retired_at", "destroy_after", "destroyed_at", "dek_count", "wrap_count", "wrap_limit", "wrap_headroom"],
+            "required": ["id", "state", "root_key_id", "created_at", "activated_at", "retired_at", "destroy_after", "destroyed_at", "dek_count", "wrap_count", "wrap_limit", "wrap_headroom", "root_key_recorded"],
             "properties": {
               "id": {"type": "integer"},
               "state": {"type": "string", "enum": ["pending", "active", "decrypt_only", "retired", "destroyed", "compromised"]},
@@ -62,7 +62,8 @@ public enum OpenAPIDocument {
               "dek_count": {"type": "integer"},
               "wrap_count": {"type": "integer", "description": "Seals made under this KEK, counted against wrap_limit."},
               "wrap_limit": {"type": "integer"},
-              "wrap_headroom": {"type": "integer"}
+              "wrap_headroom": {"type": "integer"},
+              "root_key_recorded": {"type": "boolean", "description": "False for a KEK whose root key id no kek process has proven it can open (runbooks/unopenable-kek.md)."}
             }
           },
           "Job": {

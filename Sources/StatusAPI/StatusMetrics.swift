@@ -22,6 +22,11 @@ public enum StatusMetrics {
         for kek in report.keks {
             try out.sample("kek_kek_wraps_total", labels: [("kek_id", String(kek.id))], value: Double(kek.wrapCount))
         }
+        try out.family("kek_kek_unopenable", type: .gauge,
+                       help: "1 for a KEK in use (active or decrypt_only) under a root key id no kek process has proven it can open.")
+        for kek in report.keks where kek.inUse {
+            try out.sample("kek_kek_unopenable", labels: [("kek_id", String(kek.id))], value: kek.unopenable ? 1 : 0)
+        }
         try out.family("kek_kek_wrap_limit", type: .gauge, help: "Seals allowed under one KEK before it must be rotated.")
         try out.sample("kek_kek_wrap_limit", value: Double(report.wrapLimit))
         try out.family("kek_kek_info", type: .gauge, help: "One series per KEK with its lifecycle state; the value is always 1.")

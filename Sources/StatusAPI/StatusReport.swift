@@ -1,4 +1,5 @@
 import Foundation
+import KeyManagement
 
 /// The document of `GET /status`, `GET /api/v1/kek/status` and `kek status --json`.
 ///
@@ -58,6 +59,15 @@ public struct KEKStatus: Codable, Sendable {
     public var wrapLimit: Int64
     /// Seals left before the limit (negative when over it).
     public var wrapHeadroom: Int64
+    /// Whether its root key id has a recorded identity (`root_keys`): some kek process has
+    /// shown that a keyring holding that id opens KEKs. False for a KEK in use means nobody
+    /// has proven it can be opened (runbooks/unopenable-kek.md).
+    public var rootKeyRecorded: Bool
+
+    /// Active or decrypt_only: applications or rotations still need to open it.
+    public var inUse: Bool { state == KEKState.active.rawValue || state == KEKState.decryptOnly.rawValue }
+    /// In use under a root key id that no kek process has proven it can open.
+    public var unopenable: Bool { inUse && !rootKeyRecorded }
 }
 
 /// One job with its progress. For a job with parts (a rotation) `done` and the rate are the

@@ -44,6 +44,7 @@ public final class StatusReporter {
                 version: try SchemaMigrator.currentVersion(connection),
                 wrapLimit: try KEKPolicy.wrapLimit(connection),
                 keks: try KEKStore(connection: connection, actor: "status").list(),
+                recordedRoots: try RootKeyIdentities.recordedIDs(connection),
                 jobs: jobs,
                 progress: try JobQueue(connection: connection).progress(jobs.map(\.id)),
                 queue: try StatusQueries.queue(connection),
@@ -62,7 +63,7 @@ public final class StatusReporter {
                 KEKStatus(id: $0.id, state: $0.state.rawValue, rootKeyId: $0.rootKeyID, createdAt: $0.createdAt,
                           activatedAt: $0.activatedAt, retiredAt: $0.retiredAt, destroyAfter: $0.destroyAfter,
                           destroyedAt: $0.destroyedAt, dekCount: $0.dekCount, wrapCount: $0.wrapCount, wrapLimit: limit,
-                          wrapHeadroom: limit - $0.wrapCount)
+                          wrapHeadroom: limit - $0.wrapCount, rootKeyRecorded: read.recordedRoots.contains($0.rootKeyID))
             },
             jobs: jobs, queue: read.queue, workers: read.workers,
             rotation: RotationStatus(

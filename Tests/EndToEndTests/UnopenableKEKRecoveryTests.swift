@@ -21,6 +21,11 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
             XCTAssertTrue(outcome.stdout.contains("WARNING: \(named)"), "\(command): \(outcome.stdout)\(outcome.stderr)")
             XCTAssertTrue(outcome.stdout.contains("runbooks/unopenable-kek.md"), "\(command): \(outcome.stdout)")
         }
+        // The status report (and so /metrics' kek_kek_unopenable, which the KekKEKUnopenable alert reads) says so too.
+        let status = try s.kek.run(["status", "--json", "--no-schedules"])
+        let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let listed = (report?["keks"] as? [[String: Any]])?.first { ($0["id"] as? Int) == Int(lost) }
+        XCTAssertEqual(listed?["root_key_recorded"] as? Bool, false, status.stdout)
         let rotate = try s.kek.run(["rotate"])
         XCTAssertNotEqual(rotate.status, 0)
         XCTAssertTrue(rotate.stderr.contains("lacks root key(s) lost"), rotate.stderr)
