@@ -21,6 +21,7 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
             XCTAssertTrue(outcome.stdout.contains("WARNING: \(named)"), "\(command): \(outcome.stdout)\(outcome.stderr)")
             XCTAssertTrue(outcome.stdout.contains("runbooks/unopenable-kek.md"), "\(command): \(outcome.stdout)")
         }
+        XCTAssertNotEqual(try s.kek.run(["verify"]).status, 0, "an unopenable KEK in use fails verify")
         let rotate = try s.kek.run(["rotate"])
         XCTAssertNotEqual(rotate.status, 0)
         XCTAssertTrue(rotate.stderr.contains("lacks root key(s) lost"), rotate.stderr)
@@ -45,5 +46,20 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
         XCTAssertEqual(values.checked, 500)
         XCTAssertEqual(values.wrong, 0)
         FleetLogs.stop(worker, s.kek)
+
+        // The runbook's last steps: a compromised KEK without DEKs still fails verify (with the
+        // hint to retire it); retired, it is reported but is no failure, so it can be destroyed.
+        let beforeRetire = try s.kek.run(["verify"])
+        XCTAssertNotEqual(beforeRetire.status, 0)
+        XCTAssertTrue(beforeRetire.stdout.contains("FAILED keks \(lost)"), beforeRetire.stdout)
+        XCTAssertTrue(beforeRetire.stdout.contains("kek keys retire \(lost)"), beforeRetire.stdout)
+        XCTAssertEqual(try s.kek.run(["keys", "retire", String(lost)]).status, 0)
+        let verified = try s.kek.run(["verify"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("KEK \(lost): retired, no DEKs, cannot be opened"), verified.stdout)
+        XCTAssertTrue(verified.stdout.contains(": 0 failures"), verified.stdout)
+        let destroy = try s.kek.run(["keys", "destroy", String(lost)])
+        XCTAssertEqual(destroy.status, 0, destroy.stderr)
+        XCTAssertEqual(try s.count("SELECT count(*) FROM keks WHERE id = $1 AND destroy_after IS NOT NULL", [lost]), 1)
     }
 }
