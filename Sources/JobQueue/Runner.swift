@@ -152,16 +152,19 @@ public final class JobRunner {
     }
 
     /// A job this worker cannot run goes back to the queue with no attempt counted. If the
-    /// kind's gate check fails now, this worker lacks what the kind needs: its gate closes and
-    /// another worker takes the job. If it passes, this worker could run the kind and the job
+    /// kind's gate check fails now (or cannot be run), this worker lacks what the kind needs:
+    /// its gate closes and another worker takes the job. If it passes, this worker could run the kind and the job
     /// itself is the problem (it needs something no ready worker has): the hand-back is
     /// counted, the job waits the gate's back-off (the gate stays open for the kind's other
     /// jobs), and at `handBackLimit` counted hand-backs it fails permanently with the reason.
     private func handBack(_ lease: JobLease, _ job: Job, _ notHere: JobNotRunnableHere, duration: Int) throws -> JobState {
-        guard let gate = handlers.gate(for: job.kind), (try? gate.recheck(connection, announce: announce)) == true else {
+        let gate = handlers.gate(for: job.kind)
+        let ready = gate.flatMap { try? $0.recheck(connection, announce: announce) }
+        guard let gate, ready == true else {
             try lease.handBack(on: connection)
             emit("handed_back", job, message: notHere.description, duration: duration)
-            handlers.gate(for: job.kind)?.close(reason: notHere.reason, announce: announce)
+            // A failed check closed the gate with its own reason; without an answer, use the job's.
+            if ready == nil { gate?.close(reason: notHere.reason, announce: announce) }
             return .queued
         }
         let count = job.countedHandBacks + 1

@@ -64,7 +64,8 @@ final class KindGateTests: XCTestCase {
         XCTAssertEqual(after.state, .queued)
         XCTAssertEqual(after.attempt, 0, "a hand-back is not an attempt")
         XCTAssertNil(try runner.runNext(), "the gate stays closed for its back-off")
-        XCTAssertEqual(registry.gateStatus.first?.reason, "this worker lacks it")
+        XCTAssertEqual(registry.gateStatus.first?.reason, "this worker lost it", "closed with the check's own reason")
+        XCTAssertEqual(events.all.filter { $0.event == "kinds_disabled" }.count, 1, "announced once")
         XCTAssertEqual(events.names(for: job.id), ["claimed", "handed_back"])
         XCTAssertEqual(after.countedHandBacks, 0, "a worker whose check fails is not counted")
     }
