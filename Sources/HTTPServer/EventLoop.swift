@@ -188,7 +188,8 @@ struct EventLoop {
                 guard connection.buffer.count >= end else { return .keep(connection) }
                 let request = HTTPRequest(
                     method: head.method, path: head.path, query: head.query, version: head.version,
-                    headers: head.headers, body: Array(connection.buffer[headLength..<end])
+                    headers: head.headers, body: Array(connection.buffer[headLength..<end]),
+                    peer: PeerAddress.of(socket: connection.fd)
                 )
                 return .dispatch(Job(fd: connection.fd, request: request, keepAlive: head.keepAlive, leftover: Array(connection.buffer[end...])))
 

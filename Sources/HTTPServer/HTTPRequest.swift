@@ -32,6 +32,8 @@ public struct HTTPRequest: Sendable {
     public var headers: HTTPHeaders
     /// The body; empty unless the request had a `Content-Length` within `maxBodyBytes`.
     public var body: [UInt8]
+    /// Who is at the other end of the connection (nil when unknown, e.g. a request built in a test).
+    public var peer: PeerAddress?
 
     public init(
         method: String,
@@ -39,7 +41,8 @@ public struct HTTPRequest: Sendable {
         query: String? = nil,
         version: HTTPVersion = .http1_1,
         headers: HTTPHeaders = [:],
-        body: [UInt8] = []
+        body: [UInt8] = [],
+        peer: PeerAddress? = nil
     ) {
         self.method = method
         self.path = path
@@ -47,5 +50,6 @@ public struct HTTPRequest: Sendable {
         self.version = version
         self.headers = headers
         self.body = body
+        self.peer = peer
     }
 }

@@ -37,6 +37,8 @@ public struct Job: Sendable, Equatable {
     public var lastError: String?
     /// Errors of earlier attempts, oldest first (JSON array of {attempt, at, error}).
     public var attemptErrorsJSON: String
+    /// Hand-backs by workers that could run this kind (sql/091); bounded by the kind's gate.
+    public var countedHandBacks: Int
     public var createdAt: Date
     public var updatedAt: Date
     public var startedAt: Date?
@@ -49,7 +51,7 @@ public struct Job: Sendable, Equatable {
         ["id", "kind", "args", "state", "desired_state", "priority", "run_at", "attempt", "max_attempts",
          "max_run_seconds", "unique_key", "parent_id", "lease_owner", "lease_expires_at", "progress_done",
          "progress_total", "rate", "checkpoint", "result", "last_error", "created_at", "updated_at",
-         "started_at", "attempted_at", "checkpointed_at", "finished_at", "attempt_errors"]
+         "started_at", "attempted_at", "checkpointed_at", "finished_at", "attempt_errors", "counted_hand_backs"]
             .map { "\(table).\($0)" }.joined(separator: ", ")
     }
 
@@ -75,6 +77,7 @@ public struct Job: Sendable, Equatable {
         resultJSON = try row.decode("result")
         lastError = try row.decode("last_error")
         attemptErrorsJSON = try row.decode("attempt_errors")
+        countedHandBacks = Int(try row.decode("counted_hand_backs", as: Int32.self))
         createdAt = try row.decode("created_at")
         updatedAt = try row.decode("updated_at")
         startedAt = try row.decode("started_at")

@@ -28,6 +28,10 @@ public final class JobKindGate: Sendable {
     public let backoff: Double
     /// Seconds a passing check is trusted before it runs again.
     public let recheck: Double
+    /// Hand-backs by workers whose check passes (they can run these kinds, just not this
+    /// job) after which the job fails permanently: without a bound, a job that needs what no
+    /// worker has (a KEK nobody can open that is not in use) would go round forever.
+    public let handBackLimit: Int
     private let check: Check
     private let state = Mutex<State>(State())
 
@@ -37,11 +41,13 @@ public final class JobKindGate: Sendable {
         var nextCheck = Date.distantPast
     }
 
-    public init(name: String, kinds: [String], backoff: Double = 30, recheck: Double = 10, check: @escaping Check) {
+    public init(name: String, kinds: [String], backoff: Double = 30, recheck: Double = 10, handBackLimit: Int = 5,
+                check: @escaping Check) {
         self.name = name
         self.kinds = Set(kinds)
         self.backoff = backoff
         self.recheck = recheck
+        self.handBackLimit = max(1, handBackLimit)
         self.check = check
     }
 
@@ -58,6 +64,13 @@ public final class JobKindGate: Sendable {
         let due = state.withLock { Date() >= $0.nextCheck }
         if due { update(reason: try check(connection), announce: announce) }
         return state.withLock { $0.reason == nil }
+    }
+
+    /// Runs the check now, whatever its cache says; true when it passes.
+    func recheck(_ connection: PostgresConnection, announce: (String, String) -> Void) throws -> Bool {
+        let reason = try check(connection)
+        update(reason: reason, announce: announce)
+        return reason == nil
     }
 
     /// Closes the kinds for `backoff` seconds: a job of them could not run here after all.
@@ -85,7 +98,8 @@ public final class JobKindGate: Sendable {
 
 /// Thrown by a handler when this worker cannot run the job but another may (what it needs
 /// is missing here). The runner puts the job back in the queue without counting the attempt
-/// and closes the job's gate for its back-off period.
+/// and closes the job's gate for its back-off period; when the gate's check still passes,
+/// the hand-back is counted toward the gate's `handBackLimit` instead (see `JobRunner`).
 public struct JobNotRunnableHere: Error, CustomStringConvertible, Sendable {
     public var reason: String
     public init(_ reason: String) { self.reason = reason }

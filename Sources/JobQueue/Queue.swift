@@ -113,7 +113,7 @@ public struct JobQueue {
     /// last checkpoint. Refused (unique violation) while another active job holds its unique key.
     public func retry(_ id: Int64) throws -> ControlOutcome {
         try control(id, """
-            UPDATE jobs SET state = 'queued', attempt = 0, run_at = now(), finished_at = NULL,
+            UPDATE jobs SET state = 'queued', attempt = 0, counted_hand_backs = 0, run_at = now(), finished_at = NULL,
                             desired_state = NULL, updated_at = now()
              WHERE id = $1 AND state IN ('failed', 'cancelled')
              RETURNING id, state, desired_state

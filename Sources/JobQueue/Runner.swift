@@ -131,10 +131,7 @@ public final class JobRunner {
             return try release(lease, context.job, progress: context.job.progressDone)
         } catch let notHere as JobNotRunnableHere {
             rollbackIfOpen()
-            try lease.handBack(on: connection)
-            emit("handed_back", context.job, message: notHere.description, duration: elapsed())
-            handlers.gate(for: job.kind)?.close(reason: notHere.reason, announce: announce)
-            return .queued
+            return try handBack(lease, context.job, notHere, duration: elapsed())
         } catch let lost as JobLeaseLost {
             throw lost
         } catch let error where ConnectionOutage.isOutage(error) {
@@ -152,6 +149,35 @@ public final class JobRunner {
             emit("retrying", context.job, message: String(format: "in %.1fs: ", delay) + message, duration: elapsed())
             return .queued
         }
+    }
+
+    /// A job this worker cannot run goes back to the queue with no attempt counted. If the
+    /// kind's gate check fails now (or cannot be run), this worker lacks what the kind needs:
+    /// its gate closes and another worker takes the job. If it passes, this worker could run the kind and the job
+    /// itself is the problem (it needs something no ready worker has): the hand-back is
+    /// counted, the job waits the gate's back-off (the gate stays open for the kind's other
+    /// jobs), and at `handBackLimit` counted hand-backs it fails permanently with the reason.
+    private func handBack(_ lease: JobLease, _ job: Job, _ notHere: JobNotRunnableHere, duration: Int) throws -> JobState {
+        let gate = handlers.gate(for: job.kind)
+        let ready = gate.flatMap { try? $0.recheck(connection, announce: announce) }
+        guard let gate, ready == true else {
+            try lease.handBack(on: connection)
+            emit("handed_back", job, message: notHere.description, duration: duration)
+            // A failed check closed the gate with its own reason; without an answer, use the job's.
+            if ready == nil { gate?.close(reason: notHere.reason, announce: announce) }
+            return .queued
+        }
+        let count = job.countedHandBacks + 1
+        guard count < gate.handBackLimit else {
+            let message = "handed back \(count) times by workers that can run \(gate.name) jobs, so no worker can run it: \(notHere.reason)"
+            try lease.fail(on: connection, error: message)
+            emit("failed", job, message: message, duration: duration)
+            return .failed
+        }
+        try lease.handBack(on: connection, delay: gate.backoff, counted: true)
+        emit("handed_back", job, message: "\(notHere.description) (\(count) of \(gate.handBackLimit) by workers "
+             + "that can run \(gate.name) jobs; again in \(Int(gate.backoff))s)", duration: duration)
+        return .queued
     }
 
     private func release(_ lease: JobLease, _ job: Job, progress: Int64) throws -> JobState {

@@ -25,6 +25,10 @@ public enum OpenAPIDocument {
           "Unavailable": {
             "description": "No report yet, or the last one is stale because the database does not answer.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+          },
+          "ForbiddenHost": {
+            "description": "The Host header is missing or not one this server answers for (the listen address, loopback names on loopback, IP literals on a wildcard address, and --allow-host / KEK_STATUS_ALLOWED_HOSTS names); checked before anything else, on every path.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
           }
         },
         "schemas": {
@@ -157,7 +161,10 @@ public enum OpenAPIDocument {
         "/healthz": {
           "get": {
             "summary": "The process is up (never needs a token).",
-            "responses": {"200": {"description": "Up.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            "responses": {
+              "200": {"description": "Up.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"}
+            }
           }
         },
         "/readyz": {
@@ -165,6 +172,7 @@ public enum OpenAPIDocument {
             "summary": "The database answered within the last few seconds and its schema is at the expected version.",
             "responses": {
               "200": {"description": "Ready.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"},
               "503": {"description": "Not ready, with the reason.", "content": {"text/plain": {"schema": {"type": "string"}}}}
             }
           }
@@ -174,6 +182,7 @@ public enum OpenAPIDocument {
             "summary": "KEK inventory, jobs with progress, workers, last and next rotation.",
             "responses": {
               "200": {"description": "The report.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StatusReport"}}}},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"},
               "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
@@ -183,6 +192,7 @@ public enum OpenAPIDocument {
             "summary": "The same report as /status, at the path of the KEK management PRD.",
             "responses": {
               "200": {"description": "The report.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StatusReport"}}}},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"},
               "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
@@ -191,14 +201,18 @@ public enum OpenAPIDocument {
           "get": {
             "summary": "Prometheus text exposition 0.0.4 of the same report; always 200 (kek_status_refresh_success 0 and only build and refresh series when the report is unavailable).",
             "responses": {
-              "200": {"description": "Metrics.", "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}}
+              "200": {"description": "Metrics.", "content": {"text/plain; version=0.0.4": {"schema": {"type": "string"}}}},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"}
             }
           }
         },
         "/openapi.json": {
           "get": {
             "summary": "This document.",
-            "responses": {"200": {"description": "OpenAPI 3.", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            "responses": {
+              "200": {"description": "OpenAPI 3.", "content": {"application/json": {"schema": {"type": "object"}}}},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"}
+            }
           }
         },
         "/api/v1/kek/rotate": {
@@ -210,6 +224,7 @@ public enum OpenAPIDocument {
               "202": {"description": "Enqueued, or already queued or running.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RotationAccepted"}}}},
               "400": {"description": "The body is not a valid rotation request.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "401": {"$ref": "#/components/responses/Unauthorized"},
+              "403": {"$ref": "#/components/responses/ForbiddenHost"},
               "404": {"description": "The endpoint is off (no token configured).", "content": {"text/plain": {"schema": {"type": "string"}}}},
               "503": {"description": "The database did not take the job.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }

@@ -18,8 +18,9 @@ enum RotationEndpoint {
     /// An empty body means the defaults; otherwise a JSON object with any of `batch_size`,
     /// `parts` and `max_rate` (rows per second), each within `JobArgumentBounds`.
     /// A request that enqueued (or found) a rotation is audited (`rotation.requested`) in the
-    /// same transaction, with its origin: the endpoint, the job, and the client's User-Agent and
-    /// X-Forwarded-For as sent (the server does not expose the peer address to handlers).
+    /// same transaction, with its origin: the endpoint, the job, the peer address of the
+    /// connection (what the kernel says, `peer`), and the client's User-Agent and
+    /// X-Forwarded-For as sent (what the client says).
     static func handle(_ request: HTTPRequest, database: SharedConnection, actor: String) -> HTTPResponse {
         let arguments: RotationArguments
         do {
@@ -44,6 +45,7 @@ enum RotationEndpoint {
 
     static func origin(of request: HTTPRequest) -> [String: AuditValue] {
         var origin: [String: AuditValue] = ["origin": .text("http \(request.method) \(request.path)")]
+        if let peer = request.peer { origin["peer"] = .text(peer.description) }
         for (header, key) in [("User-Agent", "user_agent"), ("X-Forwarded-For", "forwarded_for")] {
             if let value = request.headers[header] { origin[key] = .text(String(value.prefix(200))) }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KeyManagement
 import XCTest
 
 final class EnvImportEndToEndTests: XCTestCase {
@@ -77,6 +78,19 @@ final class EnvImportEndToEndTests: XCTestCase {
         let actors: [String] = try h.connection.query("SELECT DISTINCT actor FROM env_imports").map { try $0.decode(0) }
         XCTAssertEqual(actors, ["e2e-operator"])
         try h.assertNoLeak(of: Self.canary)
+    }
+
+    /// `kek jobs enqueue import_env` refuses at the CLI with the worker's own message, and
+    /// adds no job.
+    func testEnqueueOfTheRetiredImportEnvKindIsRefusedWithTheWorkersMessage() throws {
+        let h = try SecretsHarness()
+        let before = try h.digest("jobs")
+        let refusal = try XCTUnwrap(RetiredJobKind.refusal("import_env"))
+        let enqueue = try h.run(["jobs", "enqueue", "import_env", "--args", #"{"env_file": "/etc/hostname"}"#])
+        XCTAssertEqual(enqueue.status, 1, enqueue.stdout)
+        XCTAssertTrue(enqueue.stderr.contains(refusal), enqueue.stderr)
+        XCTAssertEqual(try h.digest("jobs"), before, "no job was added")
+        XCTAssertNil(RetiredJobKind.refusal("noop"))
     }
 
     func testBadFileIsRefusedWithEveryLineAndNothingChanges() throws {

@@ -26,6 +26,7 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
         let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         let listed = (report?["keks"] as? [[String: Any]])?.first { ($0["id"] as? Int) == Int(lost) }
         XCTAssertEqual(listed?["root_key_recorded"] as? Bool, false, status.stdout)
+        XCTAssertNotEqual(try s.kek.run(["verify"]).status, 0, "an unopenable KEK in use fails verify")
         let rotate = try s.kek.run(["rotate"])
         XCTAssertNotEqual(rotate.status, 0)
         XCTAssertTrue(rotate.stderr.contains("lacks root key(s) lost"), rotate.stderr)
@@ -50,5 +51,20 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
         XCTAssertEqual(values.checked, 500)
         XCTAssertEqual(values.wrong, 0)
         FleetLogs.stop(worker, s.kek)
+
+        // The runbook's last steps: a compromised KEK without DEKs still fails verify (with the
+        // hint to retire it); retired, it is reported but is no failure, so it can be destroyed.
+        let beforeRetire = try s.kek.run(["verify"])
+        XCTAssertNotEqual(beforeRetire.status, 0)
+        XCTAssertTrue(beforeRetire.stdout.contains("FAILED keks \(lost)"), beforeRetire.stdout)
+        XCTAssertTrue(beforeRetire.stdout.contains("kek keys retire \(lost)"), beforeRetire.stdout)
+        XCTAssertEqual(try s.kek.run(["keys", "retire", String(lost)]).status, 0)
+        let verified = try s.kek.run(["verify"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("KEK \(lost): retired, no DEKs, cannot be opened"), verified.stdout)
+        XCTAssertTrue(verified.stdout.contains(": 0 failures"), verified.stdout)
+        let destroy = try s.kek.run(["keys", "destroy", String(lost)])
+        XCTAssertEqual(destroy.status, 0, destroy.stderr)
+        XCTAssertEqual(try s.count("SELECT count(*) FROM keks WHERE id = $1 AND destroy_after IS NOT NULL", [lost]), 1)
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import XCTest
 @testable import HTTPServer
 
@@ -35,6 +36,24 @@ final class HTTPServerTests: XCTestCase {
         XCTAssertEqual(client.readResponse()?.text, "ok\n")
         client.send("GET /status HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(client.readResponse()?.text, #"{"state":"idle"}"#)
+    }
+
+    /// Handlers see the connection's peer address (what the kernel says), on every request of
+    /// a keep-alive connection.
+    func testHandlersSeeThePeerAddressOfTheConnection() throws {
+        let (_, port) = try startServer(handler: { request in .text(request.peer.map { "\($0)" } ?? "none") })
+        let client = try RawClient(port: port)
+        var local = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        XCTAssertEqual(withUnsafeMutablePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.fd, $0, &length) }
+        }, 0)
+        let expected = "127.0.0.1:\(UInt16(bigEndian: local.sin_port))"
+        for _ in 0..<2 {
+            client.send("GET /anything HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(client.readResponse()?.text, expected)
+        }
+        XCTAssertEqual(PeerAddress(family: .ipv6, host: "::1", port: 80).description, "[::1]:80")
     }
 
     func testPipelinedRequestsAreAnsweredInOrder() throws {

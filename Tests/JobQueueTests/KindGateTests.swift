@@ -49,7 +49,10 @@ final class KindGateTests: XCTestCase {
         let gatedSwitch = Switch()
         gatedSwitch.reason.withLock { $0 = nil }
         var registry = JobHandlerRegistry()
-        registry.register("gated") { _ in throw JobNotRunnableHere("this worker lacks it") }
+        registry.register("gated") { _ in
+            gatedSwitch.reason.withLock { $0 = "this worker lost it" }
+            throw JobNotRunnableHere("this worker lacks it")
+        }
         registry.gate(JobKindGate(name: "thing", kinds: ["gated"], backoff: 60, check: gatedSwitch.check))
         let job = try fixture.queue.enqueue(JobRequest(kind: "gated", maxAttempts: 1))
         let events = RecordedEvents()
@@ -61,7 +64,49 @@ final class KindGateTests: XCTestCase {
         XCTAssertEqual(after.state, .queued)
         XCTAssertEqual(after.attempt, 0, "a hand-back is not an attempt")
         XCTAssertNil(try runner.runNext(), "the gate stays closed for its back-off")
-        XCTAssertEqual(registry.gateStatus.first?.reason, "this worker lacks it")
+        XCTAssertEqual(registry.gateStatus.first?.reason, "this worker lost it", "closed with the check's own reason")
+        XCTAssertEqual(events.all.filter { $0.event == "kinds_disabled" }.count, 1, "announced once")
         XCTAssertEqual(events.names(for: job.id), ["claimed", "handed_back"])
+        XCTAssertEqual(after.countedHandBacks, 0, "a worker whose check fails is not counted")
+    }
+
+    /// A job handed back by workers whose check passes (they can run the kind, not this job:
+    /// say it names a KEK nobody can open that is not in use) fails at the bound, naming why,
+    /// while the gate stays open for the kind's other jobs.
+    func testHandBacksByReadyWorkersAreBoundedThenTheJobFailsWithTheReason() throws {
+        let fixture = try QueueFixture()
+        let gatedSwitch = Switch()
+        gatedSwitch.reason.withLock { $0 = nil }
+        var registry = JobHandlerRegistry()
+        registry.register("gated") { context in
+            guard context.job.argumentsJSON.contains("bad") else { return .completed(result: nil) }
+            throw JobNotRunnableHere("KEK 9 (root key r9) cannot be unwrapped")
+        }
+        registry.gate(JobKindGate(name: "thing", kinds: ["gated"], backoff: 0.05, recheck: 60, handBackLimit: 3,
+                                  check: gatedSwitch.check))
+        let bad = try fixture.queue.enqueue(JobRequest(kind: "gated", argumentsJSON: #"{"bad":true}"#))
+        let events = RecordedEvents()
+        let runners = [try fixture.runner(registry, events: events), try fixture.runner(registry, events: events)]
+
+        let deadline = Date().addingTimeInterval(20)
+        var turn = 0
+        while try !fixture.job(bad.id).state.isFinished, Date() < deadline {
+            if try runners[turn % 2].runNext() == nil { Thread.sleep(forTimeInterval: 0.02) }
+            turn += 1
+        }
+        let failed = try fixture.job(bad.id)
+        XCTAssertEqual(failed.state, .failed)
+        XCTAssertEqual(failed.countedHandBacks, 2, "the third counted hand-back fails it")
+        let error = try XCTUnwrap(failed.lastError)
+        XCTAssertTrue(error.contains("handed back 3 times by workers that can run thing jobs"), error)
+        XCTAssertTrue(error.contains("KEK 9 (root key r9)"), error)
+        XCTAssertEqual(events.names(for: bad.id), ["claimed", "handed_back", "claimed", "handed_back", "claimed", "failed"])
+        XCTAssertEqual(registry.gateStatus.first?.ready, true, "the gate stays open for the kind's other jobs")
+
+        let good = try fixture.queue.enqueue(JobRequest(kind: "gated"))
+        XCTAssertEqual(try runners[0].runNext()?.jobID, good.id)
+        XCTAssertEqual(try fixture.job(good.id).state, .completed)
+        XCTAssertEqual(try fixture.queue.retry(bad.id), .changed(.queued))
+        XCTAssertEqual(try fixture.job(bad.id).countedHandBacks, 0, "a retry starts the count again")
     }
 }

@@ -20,7 +20,7 @@ final class DatabaseEnforcementTests: XCTestCase {
         try f.store.retire(retired)
         try f.seedDEKs(3)
         let active = try XCTUnwrap(try f.store.markCompromised(compromised, rootKeys: f.rootKeys))
-        try f.connection.query("SELECT kek_record_wraps($1, 5, 100)", [active])
+        try f.connection.execute("UPDATE keks SET wrap_count = wrap_count + 5 WHERE id = $1", [active])
         let pending = try f.store.generate(rootKeys: f.rootKeys)
         return Keys(compromised: compromised, active: active, pending: pending, retired: retired)
     }

@@ -58,6 +58,34 @@ final class WrapBudgetTests: XCTestCase {
         XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kekID), 5)
     }
 
+    /// An application raises a KEK's count only by inserting DEKs under it: the old counting
+    /// function is gone (sql/090), and keks, the counters and the counting function are closed to it.
+    func testApplicationRaisesTheCountOnlyByInsertingDEKs() throws {
+        let f = try KeyFixture()
+        let kekID = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        let kek = try KEKCiphers(connection: f.connection, rootKeys: f.rootKeys).active()
+        try f.seedDEKs(2)
+        let refusals: [(String, SQLState)] = [
+            ("SELECT kek_record_wraps(\(kekID), 1000, 1000000)", "42883"),
+            ("UPDATE keks SET wrap_count = wrap_count + 1000 WHERE id = \(kekID)", .insufficientPrivilege),
+            ("UPDATE kek_wrap_counters SET wraps = wraps + 1000", .insufficientPrivilege),
+            ("INSERT INTO kek_wrap_counters (kek_id, wraps) VALUES (\(kekID), 1000)", .insufficientPrivilege),
+            ("SELECT kek_add_wraps(\(kekID), 1000)", .insufficientPrivilege),
+            ("UPDATE data_keys SET wrapped_key = wrapped_key", .insufficientPrivilege),
+        ]
+        try f.connection.execute("SET ROLE kek_app")
+        for (statement, expected) in refusals {
+            XCTAssertThrowsError(try f.connection.execute(statement), statement) {
+                XCTAssertEqual(($0 as? PostgresError)?.sqlState, expected, "\(statement): \($0)")
+            }
+        }
+        try f.connection.execute("RESET ROLE")
+        XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kekID), 2, "no refused statement counted anything")
+        try insertAsApplication(f, under: kek)
+        XCTAssertEqual(try KEKPolicy.wraps(f.connection, kek: kekID), 3, "an inserted DEK counts one wrap")
+        XCTAssertEqual(try f.store.list().first { $0.id == kekID }?.wrapCount, 3, "keks list reads the counted value")
+    }
+
     /// Counting takes no lock another inserting transaction waits for: while one application
     /// transaction that inserted a DEK is still open, another inserts under the same KEK at once.
     func testConcurrentInsertsUnderTheSameKEKDoNotWaitForEachOther() throws {

@@ -31,6 +31,12 @@ final class OpenAPIConformanceTests: XCTestCase {
                     XCTAssertEqual(refused.status, 401, "\(method) \(path) without the token")
                     try check(refused, against: responses, "\(method) \(path) without the token")
                 }
+                // The Host check applies to every path, before the token: documented everywhere.
+                XCTAssertNotNil(responses["403"], "\(method) \(path) documents the Host refusal")
+                let foreign = try Curl.request(base + path, method: method.uppercased(),
+                                               headers: ["Authorization: Bearer \(token)", "Host: attacker.example"])
+                XCTAssertEqual(foreign.status, 403, "\(method) \(path) with a foreign Host")
+                try check(foreign, against: responses, "\(method) \(path) with a foreign Host")
                 if responses["400"] != nil {
                     let bad = try Curl.request(base + path, method: method.uppercased(),
                                                headers: ["Authorization: Bearer \(token)"], body: "not json")

@@ -23,3 +23,12 @@ struct ImportEnvHandler: JobHandler {
         throw PermanentJobError(Self.refusal)
     }
 }
+
+/// Job kinds that no worker runs any more: `kek jobs enqueue` refuses them up front with the
+/// worker's own message, so an operator learns it at once instead of from a failed job.
+public enum RetiredJobKind {
+    /// The worker's refusal for `kind`, or nil when workers run it.
+    public static func refusal(_ kind: String) -> String? {
+        kind == ImportEnvHandler.kind ? ImportEnvHandler.refusal : nil
+    }
+}

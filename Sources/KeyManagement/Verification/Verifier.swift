@@ -12,6 +12,10 @@ public struct VerificationReport: Codable, Sendable {
     public var valuesChecked: Int64 = 0
     /// Every row that failed, with the reason (ids only, never bytes).
     public var failures: [VerificationFailure] = []
+    /// Retired KEKs this keyring cannot open. Not failures: no DEK is under them (the
+    /// database refuses a retired KEK with DEKs), so nothing readable depends on them, and
+    /// a KEK whose root key is lost must still be destroyable (runbooks/unopenable-kek.md).
+    public var unopenableRetiredKEKs: [Int32] = []
 
     public var passed: Bool { failures.isEmpty }
 }
@@ -43,14 +47,23 @@ public struct Verifier {
         var report = VerificationReport()
         let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
         var usable: Set<Int32> = []
-        for row in try connection.query("SELECT id, state FROM keks WHERE wrapped_key IS NOT NULL ORDER BY id") {
+        for row in try connection.query("""
+            SELECT id, state, EXISTS (SELECT 1 FROM data_keys d WHERE d.kek_id = k.id)
+              FROM keks k WHERE wrapped_key IS NOT NULL ORDER BY id
+            """) {
             let id: Int32 = try row.decode(0)
             do {
                 _ = try keks.cipher(id)
                 usable.insert(id)
                 report.keksChecked += 1
             } catch {
-                report.failures.append(VerificationFailure(table: "keks", id: "\(id)", reason: "\(error)"))
+                let hasDEKs: Bool = try row.decode(2)
+                if try row.decode(1, as: String.self) == KEKState.retired.rawValue && !hasDEKs {
+                    report.unopenableRetiredKEKs.append(id)
+                } else {
+                    let hint = hasDEKs ? "" : "; it has no DEKs: retire it ('kek keys retire \(id)') and verify again"
+                    report.failures.append(VerificationFailure(table: "keks", id: "\(id)", reason: "\(error)\(hint)"))
+                }
             }
         }
         try verifyDEKs(keks: keks, usable: usable, into: &report)
@@ -66,6 +79,7 @@ public struct Verifier {
                 "keks": .int(Int64(report.keksChecked)), "deks": .int(report.deksChecked),
                 "values": .int(report.valuesChecked), "failures": .int(Int64(report.failures.count)),
                 "failed_rows": .texts(report.failures.prefix(50).map { "\($0.table):\($0.id)" }),
+                "unopenable_retired_keks": .texts(report.unopenableRetiredKEKs.map { "kek:\($0)" }),
             ])
         }
         return report

@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import KeyManagement
 
 extension Command {
     static let jobsEnqueue = Command(
@@ -48,6 +49,7 @@ extension Command {
                                      maxAttempts: try arguments.int("max-attempts") ?? 5,
                                      uniqueKey: arguments.string("unique-key"))
             }
+            if let refusal = RetiredJobKind.refusal(request.kind) { throw CommandFailure(refusal) }
             if let text = arguments.string("run-at") {
                 guard let date = try? Date(text, strategy: .iso8601) else {
                     throw UsageError("kek jobs enqueue: --run-at expects an ISO 8601 time like 2026-01-31T02:00:00Z, got '\(text)'")

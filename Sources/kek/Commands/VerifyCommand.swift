@@ -22,6 +22,9 @@ extension Command {
                 for (kek, count) in report.deksPerKek.sorted(by: { $0.key < $1.key }) {
                     print("KEK \(kek): \(Formatting.count(count)) DEKs open")
                 }
+                for kek in report.unopenableRetiredKEKs {
+                    print("KEK \(kek): retired, no DEKs, cannot be opened by this keyring: nothing to verify under it (not a failure)")
+                }
                 for failure in report.failures { print("FAILED \(failure.table) \(failure.id): \(failure.reason)") }
                 try KEKHealthOutput.report(session.connection, rootKeys: session.rootKeys, json: false)
                 print("checked \(report.keksChecked) KEKs, \(Formatting.count(report.deksChecked)) DEKs, "
