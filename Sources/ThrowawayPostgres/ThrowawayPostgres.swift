@@ -19,8 +19,9 @@ public final class ThrowawayPostgres: Sendable {
     private let runAs: [String]
 
     /// Creates and starts a cluster. With `watchdog: false` the cluster outlives this
-    /// process (the demo's `--keep`); call `stop()` or remove it by hand.
-    public init(watchdog: Bool = true) throws {
+    /// process (the demo's `--keep`); call `stop()` or remove it by hand. `settings` are extra
+    /// server settings (`name=value`, e.g. the benchmark's `shared_preload_libraries=pg_stat_statements`).
+    public init(watchdog: Bool = true, settings: [String] = []) throws {
         binaries = try Self.findBinaries()
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         var template = Array("/tmp/kek-pg-XXXXXX".utf8CString)
@@ -36,7 +37,8 @@ public final class ThrowawayPostgres: Sendable {
             try Self.run(runAs + [
                 "\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "60",
                 "-o", "-k \(directory) -p 5432 -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                    + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB",
+                    + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
+                    + settings.map { " -c \($0)" }.joined(),
                 "start",
             ])
             if watchdog { try startWatchdog() }
@@ -44,6 +46,15 @@ public final class ThrowawayPostgres: Sendable {
             removeDirectory()
             throw error
         }
+    }
+
+    /// Whether the server found by `findBinaries` ships the loadable module `name` (for example
+    /// `pg_stat_statements`, from postgresql-contrib), so a caller can preload it only when present.
+    public static func hasModule(_ name: String) -> Bool {
+        guard let binaries = try? findBinaries() else { return false }
+        // initdb may be a symbolic link (/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb).
+        let server = URL(fileURLWithPath: "\(binaries)/initdb").resolvingSymlinksInPath().deletingLastPathComponent()
+        return FileManager.default.fileExists(atPath: server.appendingPathComponent("../lib/\(name).so").standardized.path)
     }
 
     /// A connection string for another database of this cluster.

@@ -23,14 +23,16 @@ public enum DataKeys {
         return try DEKCipher(id: id, key: try kek.unwrapDEK(try row.decode(1), dekID: id))
     }
 
+    /// `$1` KEK, `$2` wraps made, `$3` limit; public so that `kek bench`'s Python peer runs the same text.
+    public static let recordWrapsSQL =
+        "UPDATE keks SET wrap_count = wrap_count + $2 WHERE id = $1 AND wrap_count + $2 <= $3 RETURNING wrap_count"
+
     /// Adds `count` wraps to KEK `kekID`'s counter, refusing past the configured limit, so
     /// that no KEK nears GCM's random-nonce bound (NIST SP 800-38D 8.3).
     public static func recordWraps(_ connection: PostgresConnection, kekID: Int32, count: Int) throws {
         guard count > 0 else { return }
         let limit = KEKPolicy.wrapLimit
-        let updated = try connection.query(
-            "UPDATE keks SET wrap_count = wrap_count + $2 WHERE id = $1 AND wrap_count + $2 <= $3 RETURNING wrap_count",
-            [kekID, Int64(count), limit])
+        let updated = try connection.query(recordWrapsSQL, [kekID, Int64(count), limit])
         guard !updated.isEmpty else {
             let current: Int64 = try connection.query("SELECT wrap_count FROM keks WHERE id = $1", [kekID]).first?.decode(0) ?? 0
             throw KeyManagementError.wrapLimitReached(kekID: kekID, count: current + Int64(count), limit: limit)
