@@ -4,8 +4,10 @@ import PostgresClient
 
 /// Where the server's time for one batch UPDATE goes: `EXPLAIN (ANALYZE, BUFFERS)` of kek's
 /// move statement (kek_id changes) and of the in-place rewrite (kek_id stays), on the same
-/// rows, interleaved move/rewrite several times, each in a transaction that is rolled back.
-/// Medians are reported, so one stall on the shared machine does not decide the figure.
+/// rows, interleaved move/rewrite several times, each in a transaction that is rolled back and
+/// on a fresh session (the statement trigger's cost was seen to depend on what the session ran
+/// before). Medians are reported, so one stall on the shared machine does not decide the figure.
+/// Per-node timing inflates absolute figures; pg_stat_statements gives the uninstrumented cost.
 struct BatchExplain: Encodable {
     /// One statement's median figures over the repeats.
     struct Figures: Encodable {
@@ -28,7 +30,8 @@ struct BatchExplain: Encodable {
 
     /// Samples a batch of `batchSize` DEKs of KEK `old` from the middle of the table and
     /// explains moving it to `new` (which must be active) and rewriting it in place.
-    static func measure(_ connection: PostgresConnection, old: Int32, new: Int32, batchSize: Int, repeats: Int = 5) throws -> BatchExplain {
+    static func measure(_ connection: PostgresConnection, url: String, old: Int32, new: Int32, batchSize: Int,
+                        repeats: Int = 5) throws -> BatchExplain {
         let middle: Int64 = try connection.query(
             "SELECT coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY id), 0) FROM data_keys WHERE kek_id = $1", [old])[0].decode(0)
         let batch = try connection.query(Rewrap.lockBatchSQL, [old, middle, Int64.max, batchSize])
@@ -37,9 +40,9 @@ struct BatchExplain: Encodable {
         var moves: [Figures] = []
         var rewrites: [Figures] = []
         for _ in 0..<repeats {
-            moves.append(try explain(connection, Rewrap.moveBatchSQL,
+            moves.append(try explain(try PostgresConnection(url), Rewrap.moveBatchSQL,
                                      [new, PostgresArray(ids), PostgresArray(keys), PostgresArray(keys), old]))
-            rewrites.append(try explain(connection, rewriteSQL, [PostgresArray(ids), PostgresArray(keys)]))
+            rewrites.append(try explain(try PostgresConnection(url), rewriteSQL, [PostgresArray(ids), PostgresArray(keys)]))
         }
         return BatchExplain(rows: ids.count, move: median(moves), rewrite: median(rewrites))
     }

@@ -115,7 +115,7 @@ struct RewrapBenchmark {
     /// kek's statements without crypto, then the untimed repair to real keys.
     private func sameStatements(_ name: String, _ role: BenchLine.Role, explain: Bool = false) throws -> (line: BenchLine, explain: BatchExplain?) {
         let (old, new) = try newActiveKEK()
-        let explained = explain ? try BatchExplain.measure(connection, old: old, new: new, batchSize: batchSize) : nil
+        let explained = explain ? try BatchExplain.measure(connection, url: url, old: old, new: new, batchSize: batchSize) : nil
         let line = try measure(name, role) { Measured(rows: try baselines.sameStatements(from: old, to: new, label: name)) }
         try baselines.restore(from: try keks.cipher(old), to: try keks.cipher(new))
         return (line, explained)
@@ -138,15 +138,11 @@ struct RewrapBenchmark {
             var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench-\(workers)")
             configuration.concurrency = workers
             configuration.pollInterval = 0.2
-            let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: QuietEvents())
-            worker.start()
-            defer {
-                worker.requestStop()
-                _ = worker.waitUntilStopped(timeout: 30)
+            try InProcessWorker.running(configuration, stopTimeout: 30) {
+                let request = try KeyJobKinds.rotationRequest(RotationArguments(batchSize: batchSize, maxRate: maxRate))
+                let job = try JobQueue(connection: connection).enqueue(request)
+                try JobWaiter.wait(connection, jobID: job.id, label: name, interval: 0.2, expectWorkers: false)
             }
-            let request = try KeyJobKinds.rotationRequest(RotationArguments(batchSize: batchSize, maxRate: maxRate))
-            let job = try JobQueue(connection: connection).enqueue(request)
-            try JobWaiter.wait(connection, jobID: job.id, label: name, interval: 0.2, expectWorkers: false)
             return Measured(rows: moving)
         }
     }
