@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // kek: a worker that keeps a PostgreSQL secrets store safe over time.
 // Layers, each depending only on the ones above it:
-//   CLibPQ, CLibCrypto          system shims
+//   CLibPQ, CLibCrypto, CSystemHardening   system shims
 //   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer   no domain words
 //   JobQueue                    jobs, leases, checkpoints (no key words)
 //   KeyManagement               KEKs, DEKs, rotation, import, audit
@@ -25,8 +25,9 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev", "pkg-config"]), .brew(["openssl@3"])]
         ),
+        .systemLibrary(name: "CSystemHardening"),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
-        .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto"]),
+        .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto", "CSystemHardening"]),
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
         .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),

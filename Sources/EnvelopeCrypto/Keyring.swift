@@ -154,7 +154,7 @@ public struct Keyring: Sendable {
     /// Decodes standard padded base64 straight into a key's memory.
     private static func decodeKey(_ text: UnsafeRawBufferPointer, position: Int, id: String) throws -> SymmetricKey {
         guard let length = Base64.decodedLength(text) else {
-            throw KeyringError.invalidBase64(position: position, id: id)
+            throw KeyringError.invalidBase64(position: position, id: id, length: text.count)
         }
         guard length == SymmetricKey.byteCount else {
             throw KeyringError.wrongKeyLength(position: position, id: id, length: length)

@@ -14,8 +14,8 @@ public enum KeyringError: Error, Equatable, Sendable {
     /// The id has characters outside `[A-Za-z0-9._-]` or is longer than `Keyring.maximumIDLength`.
     /// The id itself is not shown: a malformed id may be a misplaced key.
     case invalidID(position: Int, length: Int)
-    /// The key text is not standard, padded base64.
-    case invalidBase64(position: Int, id: String)
+    /// The key text (of `length` characters, never shown) is not standard, padded base64.
+    case invalidBase64(position: Int, id: String, length: Int)
     /// The key decodes to the wrong number of bytes.
     case wrongKeyLength(position: Int, id: String, length: Int)
     /// Two entries share an id, so lookups by id would be ambiguous.
@@ -42,8 +42,8 @@ extension KeyringError: CustomStringConvertible {
         case let .invalidID(position, length):
             return "key list entry \(position) has an invalid id (\(length) characters): ids use only "
                 + "A-Z a-z 0-9 . _ - and are at most \(Keyring.maximumIDLength) characters"
-        case let .invalidBase64(position, id):
-            return "key list entry \(position) (id \"\(id)\"): key is not valid base64 "
+        case let .invalidBase64(position, id, length):
+            return "key list entry \(position) (id \"\(id)\"): key of \(length) characters is not valid base64 "
                 + "(standard alphabet with '=' padding, e.g. from `openssl rand -base64 32`)"
         case let .wrongKeyLength(position, id, length):
             return "key list entry \(position) (id \"\(id)\"): key decodes to \(length) bytes, "

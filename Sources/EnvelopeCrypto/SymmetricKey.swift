@@ -5,7 +5,8 @@ internal import CLibCrypto
 ///
 /// Why a class and not `[UInt8]`: Swift arrays are copied and moved freely and their storage is
 /// never wiped, so key bytes held in them linger in freed memory. `SymmetricKey` keeps the bytes
-/// in one heap buffer that is overwritten with `OPENSSL_cleanse` in `deinit`.
+/// in a `KeyMemory` slot (mlock'ed, MADV_DONTDUMP) that is overwritten with `OPENSSL_cleanse`
+/// in `deinit`.
 ///
 /// Deliberately not `Codable`, and its `description` shows only a fingerprint, so a key can be
 /// logged or put in an error by mistake without revealing it.
@@ -49,21 +50,19 @@ public final class SymmetricKey {
     private static func makeStorage(
         _ fill: (UnsafeMutableRawBufferPointer) throws -> Void
     ) rethrows -> UnsafeMutableRawPointer {
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 16)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        let pointer = KeyMemory.allocate()
         do {
             try fill(UnsafeMutableRawBufferPointer(start: pointer, count: byteCount))
         } catch {
-            OPENSSL_cleanse(pointer, byteCount)
-            pointer.deallocate()
+            KeyMemory.release(pointer)
             throw error
         }
         return pointer
     }
 
+    /// Wipes the bytes; the slot goes back to `KeyMemory` (locked, out of core dumps).
     deinit {
-        OPENSSL_cleanse(storage, Self.byteCount)
-        storage.deallocate()
+        KeyMemory.release(storage)
     }
 
     /// Lends the key bytes to `body`; do not let the pointer escape or copy the bytes into arrays.

@@ -55,6 +55,8 @@ public struct JobRunTimeExceeded: Error, CustomStringConvertible, Sendable {
 /// kinds it has handlers for, so jobs of unknown kinds wait for a worker that knows them.
 public struct JobHandlerRegistry: Sendable {
     private var handlers: [String: any JobHandler] = [:]
+    /// Kinds claimed only while a check passes (`KindGate.swift`).
+    var gates: [JobKindGate] = []
 
     public init() {}
 

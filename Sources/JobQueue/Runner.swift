@@ -37,8 +37,9 @@ public final class JobRunner {
     /// Claims the next runnable job of a registered kind and runs it; nil when none is runnable.
     /// Database errors outside the handler (claim, final write) are thrown for the loop to log.
     public func runNext() throws -> Result? {
-        guard let claimed = try JobClaim.next(on: connection, workerID: workerID, kinds: handlers.kinds,
-                                              leaseSeconds: leaseSeconds) else { return nil }
+        let kinds = try handlers.claimableKinds(connection, announce: announce)
+        guard !kinds.isEmpty, let claimed = try JobClaim.next(on: connection, workerID: workerID, kinds: kinds,
+                                                              leaseSeconds: leaseSeconds) else { return nil }
         let job = claimed.job
         emit("claimed", job)
         do {
@@ -87,6 +88,12 @@ public final class JobRunner {
         } catch is JobStopRequested {
             rollbackIfOpen()
             return try release(lease, context.job, progress: context.job.progressDone)
+        } catch let notHere as JobNotRunnableHere {
+            rollbackIfOpen()
+            try lease.handBack(on: connection)
+            emit("handed_back", context.job, message: notHere.description, duration: elapsed())
+            handlers.gate(for: job.kind)?.close(reason: notHere.reason, announce: announce)
+            return .queued
         } catch let lost as JobLeaseLost {
             throw lost
         } catch {
@@ -118,6 +125,10 @@ public final class JobRunner {
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         return text.count > 2000 ? String(text.prefix(2000)) + "…" : text
+    }
+
+    private func announce(_ event: String, _ message: String) {
+        events?.record(JobEvent(event: event, workerID: workerID, message: message))
     }
 
     private func emit(_ event: String, _ job: Job, message: String? = nil, duration: Int? = nil) {

@@ -156,10 +156,18 @@ public struct JobScheduler: Sendable {
 }
 
 /// Durations as written in schedule files and flags: `30s`, `15m`, `12h`, `90d`.
+///
+/// The one parser of durations (flags, schedule files): infinity, NaN, negative amounts and
+/// anything over `maximumSeconds` are refused here, so no caller can trap converting one to
+/// an integer or a clock deadline.
 public enum JobDuration {
+    /// Ten years: longer than any lease, retention or delay that means something.
+    public static let maximumSeconds: TimeInterval = 10 * 365 * 86400
+
     public static func seconds(_ text: String) -> TimeInterval? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let scale = units[unit], let amount = Double(text.dropLast()), amount >= 0 else {
+        guard let unit = text.last, let scale = units[unit], let amount = Double(text.dropLast()),
+              amount.isFinite, amount >= 0, amount * scale <= maximumSeconds else {
             return nil
         }
         return amount * scale

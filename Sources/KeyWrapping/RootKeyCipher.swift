@@ -7,12 +7,18 @@ public final class RootKeyCipher {
     /// The id the root key has in the keyring; part of every KEK's associated data.
     public let rootKeyID: String
     let context: AESGCMContext
+    private let check: RootKeyCheckValue
 
     /// Sets up the root key's GCM context once; `id` is its keyring id.
     public init(id: String, key: SymmetricKey) throws {
         rootKeyID = id
         context = try AESGCMContext(key: key)
+        check = RootKeyCheckValue(of: key)
     }
+
+    /// The key's identity as `root_keys.check_value` records it. A method (not free code over
+    /// key bytes) so that a root key held in a token can compute it inside the token.
+    public func checkValue() throws -> RootKeyCheckValue { check }
 
     /// KEKs wrapped by this object, for the per-key encryption limit (NIST SP 800-38D §8.3).
     public var wrapCount: Int { context.sealCount }

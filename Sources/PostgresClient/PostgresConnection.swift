@@ -12,6 +12,9 @@ public final class PostgresConnection {
     private var handle: OpaquePointer?
     private var listenedChannels: [String] = []
     private var needsReset = false
+    private var lastStatement = ""
+    /// Applied with `set_config(..., true)` at the start of every `transaction` (see there).
+    public var transactionSettings: [String: String] = TransactionDefaults.settings
 
     /// Opens a connection from a libpq connection string or a `postgresql://` URI.
     /// On failure the error names the host, port and database, never the password.
@@ -73,10 +76,19 @@ public final class PostgresConnection {
     }
 
     func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
+        if !transactionSettings.isEmpty, !inTransaction, !TransactionMode.mustRunOutsideTransaction(sql) {
+            // A statement on its own gets the transaction-local settings too (lock_timeout).
+            return try transaction { try runStatement(sql, parameters) }
+        }
+        return try runStatement(sql, parameters)
+    }
+
+    private func runStatement(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
         guard parameters.count <= 65_535 else {
             throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
         }
         try reconnectIfNeeded()
+        lastStatement = sql
         let encoded = parameters.map { (type(of: $0).postgresTypeOID, $0.postgresBinary()) }
         let result = ParameterBuffers.with(encoded) { types, values, lengths, formats in
             PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
@@ -100,7 +112,7 @@ public final class PostgresConnection {
                 needsReset = true
                 throw PostgresError(.connectionLost, message: "connection to \(target) lost: \(Self.lastError(handle))")
             }
-            throw Self.serverError(result, fallback: Self.lastError(handle))
+            throw Self.serverError(result, fallback: Self.lastError(handle)).namingLockWait(statement: lastStatement)
         }
     }
 

@@ -78,3 +78,17 @@ public struct SQLState: Hashable, Sendable, ExpressibleByStringLiteral, CustomSt
             || code.hasPrefix("08")
     }
 }
+
+extension PostgresError {
+    /// A lock timeout says only "canceling statement due to lock timeout"; this adds which
+    /// statement waited (its first line: SQL text, never a parameter) and what to look for.
+    func namingLockWait(statement: String) -> PostgresError {
+        guard sqlState == .lockNotAvailable else { return self }
+        var named = self
+        let firstLine = statement.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        named.message += " while waiting for a lock held by another session, in: \(firstLine.prefix(120))"
+        named.hint = (hint.map { $0 + "; " } ?? "")
+            + "look for the session holding it (pg_locks, pg_stat_activity: an open transaction, an advisory lock) and end it, then retry"
+        return named
+    }
+}

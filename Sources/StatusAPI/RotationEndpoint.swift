@@ -17,7 +17,10 @@ enum RotationEndpoint {
 
     /// An empty body means the defaults; otherwise a JSON object with any of `batch_size`,
     /// `parts` (positive integers) and `max_rate` (rows per second).
-    static func handle(_ request: HTTPRequest, database: SharedConnection) -> HTTPResponse {
+    /// A request that enqueued (or found) a rotation is audited (`rotation.requested`) in the
+    /// same transaction, with its origin: the endpoint, the job, and the client's User-Agent and
+    /// X-Forwarded-For as sent (the server does not expose the peer address to handlers).
+    static func handle(_ request: HTTPRequest, database: SharedConnection, actor: String) -> HTTPResponse {
         let arguments: RotationArguments
         do {
             arguments = try parse(request.body)
@@ -25,11 +28,26 @@ enum RotationEndpoint {
             return ErrorBody.response(.badRequest, "\(error)")
         }
         do {
-            let job = try database.with { try JobQueue(connection: $0).enqueue(try KeyJobKinds.rotationRequest(arguments)) }
+            let job = try database.with { db in
+                try db.transaction {
+                    let job = try JobQueue(connection: db).enqueue(try KeyJobKinds.rotationRequest(arguments))
+                    try AuditLog.append(db, actor: actor, action: .rotationRequested, target: "job:\(job.id)",
+                                        details: origin(of: request).merging(["created": .text(job.inserted ? "yes" : "no")]) { $1 })
+                    return job
+                }
+            }
             return .json(bytes: try StatusJSON.encode(Reply(jobId: job.id, created: job.inserted)), status: .accepted)
         } catch {
             return ErrorBody.response(.serviceUnavailable, "could not enqueue the rotation: \(error)")
         }
+    }
+
+    static func origin(of request: HTTPRequest) -> [String: AuditValue] {
+        var origin: [String: AuditValue] = ["origin": .text("http \(request.method) \(request.path)")]
+        for (header, key) in [("User-Agent", "user_agent"), ("X-Forwarded-For", "forwarded_for")] {
+            if let value = request.headers[header] { origin[key] = .text(String(value.prefix(200))) }
+        }
+        return origin
     }
 
     struct InvalidBody: Error, CustomStringConvertible {

@@ -49,6 +49,8 @@ final class SnapshotRefresher: Sendable {
                 try tick(current)
             } catch {
                 let message = "\(error)"
+                // The detail goes to the operator's log (once per change), never to an endpoint.
+                if message != store.current.lastError { FileHandle.standardError.write(Data("kek: status: \(message)\n".utf8)) }
                 // The reporter is kept (its connection reconnects by itself, and its rate
                 // history survives a blip); only a failed first connect leaves it nil.
                 store.update { $0.lastError = message }

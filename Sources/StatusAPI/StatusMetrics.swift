@@ -48,6 +48,18 @@ public enum StatusMetrics {
         return out.text
     }
 
+    /// `kek_worker_<gate>_ready`: 1 while this worker claims the gate's kinds, 0 while it
+    /// leaves them to others (`/readyz` says why). Appended per scrape: it is this process's state.
+    public static func gates(_ gates: [JobKindGate.Status]) -> [UInt8] {
+        var out = PrometheusExposition()
+        for gate in gates {
+            let name = "kek_worker_\(gate.name)_ready"
+            try? out.family(name, type: .gauge, help: "1 while this worker claims the \(gate.name) job kinds, 0 while it cannot run them.")
+            try? out.sample(name, value: gate.ready ? 1 : 0)
+        }
+        return Array(out.text.utf8)
+    }
+
     private static func renderJobs(_ report: StatusReport, into out: inout PrometheusExposition) throws {
         try out.family("kek_jobs", type: .gauge, help: "Jobs in the jobs table per kind and state (finished jobs until pruned).")
         for cell in report.queue.counts {

@@ -39,8 +39,7 @@ public final class StatusReporter {
     /// Reads everything and assembles the report.
     public func report() throws -> StatusReport {
         let now = Date()
-        let read = try connection.transaction {
-            try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        let read = try connection.transaction(.readOnlySnapshot) {
             try limitStatements()
             return (
                 version: try SchemaMigrator.currentVersion(connection),
@@ -103,7 +102,7 @@ public final class StatusReporter {
         return JobStatus(
             id: row.id, kind: row.kind, state: row.state, desiredState: row.desiredState, attempt: row.attempt,
             maxAttempts: row.maxAttempts, done: done, total: row.progressTotal, progressRatio: ratio, rowsPerSecond: rate,
-            etaSeconds: eta, lastError: row.lastError, leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
+            etaSeconds: eta, lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
             createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
     }
 }

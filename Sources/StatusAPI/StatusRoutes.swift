@@ -17,8 +17,8 @@ struct StatusRoutes: Sendable {
         router.add("GET", "/metrics", reading { _ in metrics() })
         router.add("GET", "/openapi.json", reading { _ in .json(bytes: Array(OpenAPIDocument.json.utf8)) })
         if let token = configuration.token {
-            router.add("POST", "/api/v1/kek/rotate", authorized(token) { [database] request in
-                RotationEndpoint.handle(request, database: database)
+            router.add("POST", "/api/v1/kek/rotate", authorized(token) { [database, configuration] request in
+                RotationEndpoint.handle(request, database: database, actor: configuration.actor)
             })
         }
         return router
@@ -46,10 +46,16 @@ struct StatusRoutes: Sendable {
         let snapshot = store.current
         guard let answered = snapshot.databaseAnsweredAt, Date().timeIntervalSince(answered) <= configuration.readinessWindow,
               let version = snapshot.schemaVersion else {
-            return .text("not ready: database not answering: \(snapshot.lastError ?? "no answer yet")\n", status: .serviceUnavailable)
+            // No error text: it names the host, port, database and user.
+            return .text("not ready: database unreachable\n", status: .serviceUnavailable)
         }
         if let expected = configuration.expectedSchemaVersion, version != expected {
             return .text("not ready: database schema is at version \(version), expected \(expected)\n", status: .serviceUnavailable)
+        }
+        let closed = (configuration.processReadiness?() ?? []).filter { !$0.ready }
+        if !closed.isEmpty {
+            let reasons = closed.map { "\($0.name) jobs not claimed: \($0.reason ?? "unknown")" }.joined(separator: "; ")
+            return .text("not ready: \(reasons)\n", status: .serviceUnavailable)
         }
         return .text("ready: schema version \(version)\n")
     }
@@ -59,7 +65,10 @@ struct StatusRoutes: Sendable {
     }
 
     private func metrics() -> HTTPResponse {
-        fresh(\.metrics) { HTTPResponse(headers: ["Content-Type": PrometheusExposition.contentType], body: $0) }
+        let gates = configuration.processReadiness?() ?? []
+        return fresh(\.metrics) {
+            HTTPResponse(headers: ["Content-Type": PrometheusExposition.contentType], body: $0 + StatusMetrics.gates(gates))
+        }
     }
 
     /// Serves a snapshot field, or 503 when there is none or it is too old to be the truth.
@@ -67,7 +76,8 @@ struct StatusRoutes: Sendable {
         let snapshot = store.current
         guard let body = snapshot[keyPath: field], let at = snapshot.reportedAt,
               Date().timeIntervalSince(at) <= configuration.staleAfter else {
-            return ErrorBody.response(.serviceUnavailable, "status unavailable: \(snapshot.lastError ?? "no report yet")")
+            return ErrorBody.response(.serviceUnavailable, snapshot.lastError == nil ? "status unavailable: no report yet"
+                                        : "status unavailable: the last refresh failed (the reason is in the server's log)")
         }
         var response = respond(body)
         response.headers.add(name: "Cache-Control", value: "no-store")

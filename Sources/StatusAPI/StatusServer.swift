@@ -26,7 +26,14 @@ public final class StatusServer: Sendable {
                                         statementTimeoutMilliseconds: configuration.statementTimeoutMilliseconds)
         let routes = StatusRoutes(configuration: configuration, store: store, database: database,
                                   refusals: RefusalAudit(database: database, actor: configuration.actor))
-        http = HTTPServer(configuration: configuration.http, handler: routes.router.handler)
+        let router = routes.router
+        let hosts = configuration.hostAllowList
+        http = HTTPServer(configuration: configuration.http) { request in
+            guard hosts.allows(request.headers["Host"]) else {
+                return ErrorBody.response(.forbidden, "this server does not answer for that Host header")
+            }
+            return router.handle(request)
+        }
     }
 
     /// Binds the port, starts the refresher (waiting briefly for its first report) and

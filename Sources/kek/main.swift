@@ -1,4 +1,8 @@
+import EnvelopeCrypto
 import Foundation
+
+// Before anything can hold a key: no core file, not dumpable.
+for warning in ProcessHardening.apply() { FileHandle.standardError.write(Data("kek: warning: \(warning)\n".utf8)) }
 
 let kek = Command(
     name: "kek",
@@ -9,4 +13,5 @@ let kek = Command(
     ]
 )
 
+Database.applyLockTimeout()
 exit(CommandLineTool(root: kek).run(Array(CommandLine.arguments.dropFirst())))

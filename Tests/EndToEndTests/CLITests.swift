@@ -19,7 +19,7 @@ final class CLITests: XCTestCase {
 
     func testMigrateTwiceIsNoOp() throws {
         let url = try TestDatabase.fresh()
-        let kek = KekBinary(databaseURL: url)
+        let kek = KekBinary(databaseURL: url, as: .owner)
         let first = try kek.run(["migrate"])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("applied 001_key_store.sql"), first.stdout)

@@ -17,6 +17,7 @@ final class JobWorkerEndToEndTests: XCTestCase {
             url = try TestDatabase.migrated()
             db = try PostgresConnection(url)
             try db.execute("CREATE TABLE noop_runs (job_id int8, step int4, worker_id text, attempt int4)")
+            try db.execute("GRANT INSERT, SELECT ON noop_runs TO kek_worker")   // kek runs as a kek_worker login
             kek = KekBinary(databaseURL: url)
         }
 

@@ -9,11 +9,24 @@ struct KekBinary {
         var stderr: String
     }
 
+    /// Which database login kek runs as: a login granted only `kek_worker` unless a test needs
+    /// the owner (`kek migrate`, or the superuser's view).
+    enum Login {
+        case worker, owner
+    }
+
     var environment: [String: String]
 
-    init(databaseURL: String?, extra: [String: String] = [:]) {
+    init(databaseURL: String?, extra: [String: String] = [:], as login: Login = .worker) {
         var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = databaseURL
+        switch (login, databaseURL) {
+        case (.worker, let url?):
+            do { env["DATABASE_URL"] = try TestLogins.url(url, login: TestLogins.worker, memberOf: "kek_worker") } catch {
+                preconditionFailure("cannot create the test's kek_worker login: \(error)")
+            }
+        default:
+            env["DATABASE_URL"] = databaseURL
+        }
         if databaseURL == nil { env.removeValue(forKey: "DATABASE_URL") }
         env.merge(extra) { $1 }
         environment = env

@@ -71,7 +71,7 @@ final class RawSocket: @unchecked Sendable {
     static func probeHealthz(port: UInt16) -> Double? {
         let started = Date()
         guard let client = try? RawSocket(port: port, receiveTimeout: 2),
-              client.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+              client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
               client.readStatusLine() == "HTTP/1.1 200 OK" else { return nil }
         return Date().timeIntervalSince(started) * 1000
     }

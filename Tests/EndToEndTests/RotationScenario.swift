@@ -25,9 +25,13 @@ struct RotationScenario {
         kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
     }
 
-    func worker(_ name: String, concurrency: Int = 1) throws -> (process: Process, log: URL) {
-        try kek.startLogged(["worker", "--concurrency", String(concurrency), "--lease", "3s", "--poll-interval", "1s",
-                             "--no-schedules", "--worker-id", name], name: name)
+    /// A worker with the scenario's root key, or with `rootKeys` (nil: no KEK_ROOT_KEYS at all).
+    func worker(_ name: String, concurrency: Int = 1, rootKeys: String? = RotationScenario.rootKeyLine, lease: String = "3s",
+                extra: [String] = []) throws -> (process: Process, log: URL) {
+        var binary = kek
+        binary.environment["KEK_ROOT_KEYS"] = rootKeys
+        return try binary.startLogged(["worker", "--concurrency", String(concurrency), "--lease", lease, "--poll-interval", "1s",
+                                       "--no-schedules", "--worker-id", name] + extra, name: name)
     }
 
     func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {

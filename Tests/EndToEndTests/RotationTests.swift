@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import KeyManagement
 import PostgresClient
 import XCTest
@@ -39,7 +40,9 @@ final class RotationTests: XCTestCase {
 
     func testConcurrentApplicationWritesSurviveAndEndUnderTheNewKEK() throws {
         let scenario = try RotationScenario(secrets: 20_000)
-        let writer = try ApplicationWriter(url: scenario.url, rootKeys: RotationScenario.rootKeyLine, project: scenario.project)
+        // The application runs as a kek_app login bound to the scenario's project (sql/044).
+        let appURL = try TestLogins.appURL(scenario.url, projects: [scenario.project])
+        let writer = try ApplicationWriter(url: appURL, rootKeys: RotationScenario.rootKeyLine, project: scenario.project)
         writer.start()
         let workers = [try scenario.worker("a1"), try scenario.worker("a2")]
         defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
@@ -83,11 +86,14 @@ final class RotationTests: XCTestCase {
         let refused = try scenario.kek.run(["keys", "destroy", String(scenario.firstKEK)])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("decrypt_only"), refused.stderr)
-        // Even a KEK forced to `retired` behind kek's back is not destroyed while DEKs use it.
-        try scenario.connection.execute("UPDATE keks SET state = 'retired', retired_at = now() WHERE id = $1", [scenario.firstKEK])
+        // Forcing it to `retired` behind kek's back is refused by the database itself (sql/040).
+        XCTAssertThrowsError(try scenario.connection.execute(
+            "UPDATE keks SET state = 'retired', retired_at = now() WHERE id = $1", [scenario.firstKEK])) {
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, "KK003", "\($0)")
+            XCTAssertTrue("\($0)".contains("10 DEKs are still wrapped under it"), "\($0)")
+        }
         let stillRefused = try scenario.kek.run(["keys", "destroy", "--after", "0s", String(scenario.firstKEK)])
         XCTAssertEqual(stillRefused.status, 1)
-        XCTAssertTrue(stillRefused.stderr.contains("10 DEKs are still wrapped under it"), stillRefused.stderr)
         XCTAssertEqual(try scenario.count("SELECT count(*) FROM keks WHERE destroy_after IS NOT NULL"), 0)
     }
 }

@@ -19,7 +19,7 @@ struct SecretsHarness {
     init() throws {
         url = try TestDatabase.fresh()
         connection = try PostgresConnection(url)
-        let migrated = try kek().run(["migrate"])
+        let migrated = try KekBinary(databaseURL: url, as: .owner).run(["migrate"])
         XCTAssertEqual(migrated.status, 0, migrated.stderr)
         // No `kek keys generate` on this branch yet: make the active KEK through the library.
         let rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
@@ -40,6 +40,9 @@ struct SecretsHarness {
         transcript.append((isGet ? "" : outcome.stdout) + outcome.stderr)
         return outcome
     }
+
+    /// Adds the output of a run made another way (another environment) to the transcript.
+    func record(_ outcome: KekBinary.Outcome) { transcript.append(outcome.stdout + outcome.stderr) }
 
     var outputs: String { transcript.text }
 

@@ -166,6 +166,10 @@ final class StatusEndpointTests: XCTestCase {
         let body = try json(accepted)
         XCTAssertEqual(body["created"] as? Bool, true)
         let jobID = try XCTUnwrap(body["job_id"] as? Int)
+        XCTAssertEqual(try connection.query("""
+            SELECT count(*) FROM audit_log WHERE action = 'rotation.requested' AND target = $1
+               AND details->>'origin' = 'http POST /api/v1/kek/rotate' AND login = $2
+            """, ["job:\(jobID)", TestLogins.worker])[0].decode(0, as: Int.self), 1, "the accepted request is audited with its origin")
         let cli = try kek.run(["rotate"])
         XCTAssertEqual(cli.status, 0, cli.stderr)
         XCTAssertTrue(cli.stdout.contains("already queued or running: job \(jobID)"), "one rotation at a time: \(cli.stdout)")

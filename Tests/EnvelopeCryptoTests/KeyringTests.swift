@@ -41,14 +41,14 @@ final class KeyringTests: XCTestCase {
         assertFails("a b:\(keyA)", .invalidID(position: 1, length: 3))
         assertFails("a|b:\(keyA)", .invalidID(position: 1, length: 3))
         assertFails("\(keyA):a", .invalidID(position: 1, length: 44))
-        assertFails("a:\(keyA.dropLast())", .invalidBase64(position: 1, id: "a"))
-        assertFails("a:\(keyA.replacingOccurrences(of: "E", with: "*"))", .invalidBase64(position: 1, id: "a"))
+        assertFails("a:\(keyA.dropLast())", .invalidBase64(position: 1, id: "a", length: 43))
+        assertFails("a:\(keyA.replacingOccurrences(of: "E", with: "*"))", .invalidBase64(position: 1, id: "a", length: 44))
         // URL-safe base64 ("-" and "_" for "+" and "/") is not accepted.
         let urlSafe = Data(repeating: 0xfb, count: 32).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         XCTAssertTrue(urlSafe.contains("-"))
-        assertFails("a:\(keyA),b:\(urlSafe)", .invalidBase64(position: 2, id: "b"))
-        assertFails("a:\(keyA) x", .invalidBase64(position: 1, id: "a"))
+        assertFails("a:\(keyA),b:\(urlSafe)", .invalidBase64(position: 2, id: "b", length: 44))
+        assertFails("a:\(keyA) x", .invalidBase64(position: 1, id: "a", length: 46))
         assertFails("a:", .wrongKeyLength(position: 1, id: "a", length: 0))
         assertFails("a:\(Data(repeating: 1, count: 16).base64EncodedString())", .wrongKeyLength(position: 1, id: "a", length: 16))
         assertFails("a:\(Data(repeating: 1, count: 33).base64EncodedString())", .wrongKeyLength(position: 1, id: "a", length: 33))
@@ -60,7 +60,7 @@ final class KeyringTests: XCTestCase {
                        "key list entry 2 (id \"old\"): key decodes to 16 bytes, 32 are required")
         XCTAssertTrue("\(KeyringError.duplicateID(position: 3, id: "a", firstPosition: 1))".contains("entry 3"))
         XCTAssertTrue("\(KeyringError.missingSeparator(position: 1))".contains("':'"))
-        XCTAssertTrue("\(KeyringError.invalidBase64(position: 1, id: "a"))".contains("base64"))
+        XCTAssertTrue("\(KeyringError.invalidBase64(position: 1, id: "a", length: 7))".contains("key of 7 characters is not valid base64"))
     }
 
     func testEnvironmentAndFile() throws {

@@ -10,12 +10,12 @@ final class KEKLifecycleTests: XCTestCase {
         let first = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         let second = try f.store.generate(rootKeys: f.rootKeys)
         XCTAssertEqual(try f.store.list().first { $0.id == second }?.state, .pending)
-        try f.store.activate(second)
+        try f.store.activate(second, rootKeys: f.rootKeys)
         let states = Dictionary(uniqueKeysWithValues: try f.store.list().map { ($0.id, $0.state) })
         XCTAssertEqual(states[first], .decryptOnly)
         XCTAssertEqual(states[second], .active)
         XCTAssertThrowsError(try f.connection.execute("UPDATE keks SET state = 'active' WHERE id = $1", [first])) {
-            XCTAssertEqual(($0 as? PostgresError)?.sqlState, .uniqueViolation)
+            XCTAssertEqual(($0 as? PostgresError)?.sqlState, "KK002", "decrypt_only -> active is not a lifecycle step")
         }
     }
 
@@ -56,7 +56,7 @@ final class KEKLifecycleTests: XCTestCase {
         _ = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         _ = try f.store.generate(rootKeys: f.rootKeys, activate: true)
         let good = try AuditLog.verify(f.connection)
-        XCTAssertEqual(good.rows, 5)
+        XCTAssertEqual(good.rows, 6)  // root_key.recorded, then generated + activated, generated + decrypt_only + activated
         XCTAssertNil(good.firstBrokenRow)
         XCTAssertNotNil(good.headHash)
         XCTAssertThrowsError(try f.connection.execute("UPDATE audit_log SET actor = 'mallory'"))

@@ -21,7 +21,6 @@ extension SecretStoreTests {
             TRAILING=abc # comment
             HASH_IN_WORD=pa#ss
             EMPTY=
-            EMPTY_COMMENT= # nothing
             SINGLE='literal \\n $HOME "q" # not a comment'
             SINGLE_COMMENT='x' # comment
             DOUBLE="tab\\there\\nnew \\"quoted\\" back\\\\slash"
@@ -39,7 +38,6 @@ extension SecretStoreTests {
         XCTAssertEqual(v["TRAILING"], "abc")
         XCTAssertEqual(v["HASH_IN_WORD"], "pa#ss")
         XCTAssertEqual(v["EMPTY"], "")
-        XCTAssertEqual(v["EMPTY_COMMENT"], "")
         XCTAssertEqual(v["SINGLE"], "literal \\n $HOME \"q\" # not a comment")
         XCTAssertEqual(v["SINGLE_COMMENT"], "x")
         XCTAssertEqual(v["DOUBLE"], "tab\there\nnew \"quoted\" back\\slash")
@@ -48,7 +46,7 @@ extension SecretStoreTests {
         XCTAssertEqual(v["EQUALS"], "a=b=c")
         XCTAssertEqual(v["CRLF"], "windows")
         XCTAssertEqual(v["URL"], "postgres://u:p@h:5432/db?sslmode=require")
-        XCTAssertEqual(v.count, 15)
+        XCTAssertEqual(v.count, 14)
     }
 
     func testDotEnvLineNumbersFollowMultiLineValues() {

@@ -3,7 +3,7 @@ import KeyManagement
 import PostgresClient
 import XCTest
 
-/// `EnvImport.run`, the library core of `kek import-env` and the `import_env` job kind.
+/// `EnvImport.run`, the library core of `kek import-env` (the `import_env` job kind is retired).
 extension SecretStoreTests {
     private func run(_ f: KeyFixture, _ keks: KEKCiphers, _ request: EnvImportRequest, env: [String: String] = [:]) throws -> EnvImportReport {
         try EnvImport.run(connection: f.connection, keks: keks, request: request, actor: "tester", environment: env)
@@ -97,8 +97,22 @@ extension SecretStoreTests {
         XCTAssertEqual(report?.outcome, .refusedInvalid)
         let lines = report?.entries.compactMap(\.line)
         XCTAssertEqual(lines, [2, 3, 4, 5, 6, 7])
-        XCTAssertEqual(report?.entries.filter { $0.origin == "env" }.map(\.name), ["X_A-B"])
+        // An invalid name is never echoed (it may be part of a value): only its length and the bad position.
+        XCTAssertEqual(report?.entries.filter { $0.origin == "env" }.map(\.name), [""])
+        XCTAssertEqual(report?.entries.filter { $0.origin == "env" }.first?.reason,
+                       "invalid name of 5 bytes: byte 4 is not A-Z, a-z, 0-9 or _")
         XCTAssertEqual(try ["project_secrets", "data_keys", "audit_log", "env_imports", "keks"].map { try f.digest($0) }, before)
+    }
+
+    func testPrefixImportRefusesKeksAndTheDatabasesOwnConfiguration() throws {
+        let (f, keks) = try KeyFixture.withActiveKEK()
+        let env = ["KEK_ROOT_KEYS": "root:x", "PGPASSWORD": "pw", "DATABASE_URL": "postgres://u:pw@h/db", "KEEP_ME": "ok"]
+        for prefix in ["K", "P", "D"] {
+            let report = refusal { try run(f, keks, EnvImportRequest(project: project, prefix: prefix), env: env) }
+            XCTAssertEqual(report?.outcome, .refusedInvalid, prefix)
+            XCTAssertTrue(report?.entries.filter { $0.status == .invalid }.allSatisfy { $0.reason?.contains("never imported") == true } ?? false)
+        }
+        XCTAssertEqual(try f.count("SELECT count(*) FROM project_secrets WHERE project_id = $1", [project]), 0)
     }
 
     func testImportRequestIsCodableJobArguments() throws {

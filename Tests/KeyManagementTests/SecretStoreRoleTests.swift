@@ -1,15 +1,14 @@
 import Foundation
 import KeyManagement
 import PostgresClient
+import TestSupport
 import XCTest
 
-/// The roles of sql/006_roles.sql: kek_app sees one project through row-level security,
-/// kek_worker has what the worker's code paths need.
+/// The roles of sql/006 and sql/044: a kek_app login sees the projects project_logins binds
+/// it to (keyed on the login, not on a setting), kek_worker has what the worker's code paths need.
 extension SecretStoreTests {
-    private func asApp(_ f: KeyFixture, project: UUID?) throws {
-        try f.connection.execute("RESET ROLE")
-        try f.connection.execute("SET ROLE kek_app")
-        try f.connection.query("SELECT set_config('app.project_id', $1, false)", [project.map { $0.uuidString.lowercased() } ?? ""])
+    private func appConnection(_ f: KeyFixture, projects: [UUID]) throws -> PostgresConnection {
+        try PostgresConnection(try TestLogins.appURL(f.url, projects: projects))
     }
 
     func testRoleAppSeesAndChangesOnlyItsOwnProject() throws {
@@ -21,37 +20,43 @@ extension SecretStoreTests {
         _ = try keysOwner.generate(project: projectA)
         let bKey = try keysOwner.generate(project: projectB).record.id
 
-        try asApp(f, project: projectA)
-        defer { _ = try? f.connection.execute("RESET ROLE") }
-        let app = SecretStore(connection: f.connection, keks: keks, actor: "app")
+        let db = try appConnection(f, projects: [projectA])
+        let app = SecretStore(connection: db, keks: KEKCiphers(connection: db, rootKeys: f.rootKeys), actor: "app")
         XCTAssertEqual(try app.list(project: projectB), [], "B's secrets are invisible to A")
-        XCTAssertEqual(try f.count("SELECT count(*) FROM project_secrets"), 1)
-        XCTAssertEqual(try f.count("SELECT count(*) FROM signature_keys"), 1)
+        XCTAssertEqual(try count(db, "SELECT count(*) FROM project_secrets"), 1)
+        XCTAssertEqual(try count(db, "SELECT count(*) FROM signature_keys"), 1)
         XCTAssertThrowsError(try app.get(project: projectB, name: "B_SECRET"))
-        XCTAssertEqual(try f.connection.execute("UPDATE project_secrets SET description = 'x' WHERE project_id = $1", [projectB]), 0)
-        XCTAssertEqual(try f.connection.execute("DELETE FROM project_secrets WHERE project_id = $1", [projectB]), 0)
-        XCTAssertEqual(try f.connection.execute("UPDATE signature_keys SET status = 'revoked' WHERE id = $1", [bKey]), 0)
-        XCTAssertThrowsError(try f.connection.execute(
+        XCTAssertEqual(try db.execute("UPDATE project_secrets SET description = 'x' WHERE project_id = $1", [projectB]), 0)
+        XCTAssertEqual(try db.execute("DELETE FROM project_secrets WHERE project_id = $1", [projectB]), 0)
+        XCTAssertEqual(try db.execute("UPDATE signature_keys SET status = 'revoked' WHERE id = $1", [bKey]), 0)
+        XCTAssertThrowsError(try db.execute(
             "INSERT INTO project_secrets (project_id, name) VALUES ($1, 'SMUGGLED')", [projectB])) {
             XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege, "\($0)")
         }
-        XCTAssertThrowsError(try f.connection.execute(
+        XCTAssertThrowsError(try db.execute(
             "UPDATE project_secrets SET project_id = $1 WHERE project_id = $2", [projectB, projectA]), "cannot move a row out")
 
         // What an application following DESIGN.md does: new DEK under the active KEK, seal, audit.
         try app.put(project: projectA, name: "A_NEW", value: SecretBytes("fresh"))
         try app.put(project: projectA, name: "A_SECRET", value: SecretBytes("a2"))
         XCTAssertEqual(try app.get(project: projectA, name: "A_SECRET").testCopy, Array("a2".utf8))
-        XCTAssertThrowsError(try f.connection.query("SELECT count(*) FROM audit_log"), "the app appends to the audit log, cannot read it")
-        XCTAssertThrowsError(try f.connection.execute("UPDATE keks SET state = 'retired'"), "the app cannot change KEKs")
+        XCTAssertThrowsError(try db.query("SELECT count(*) FROM audit_log"), "the app appends to the audit log, cannot read it")
+        XCTAssertThrowsError(try db.execute("UPDATE keks SET state = 'retired'"), "the app cannot change KEKs")
+        // The binding is the login's, not a setting the session can rewrite.
+        try db.query("SELECT set_config('app.project_id', $1, false)", [projectB.uuidString.lowercased()])
+        XCTAssertEqual(try count(db, "SELECT count(*) FROM project_secrets"), 2, "still only A's rows (A_SECRET, A_NEW)")
+        XCTAssertEqual(try db.execute("DELETE FROM project_secrets WHERE project_id = $1", [projectB]), 0)
 
-        try asApp(f, project: nil)
-        XCTAssertEqual(try f.count("SELECT count(*) FROM project_secrets"), 0, "no project set: nothing visible")
-        XCTAssertEqual(try f.count("SELECT count(*) FROM signature_keys"), 0)
+        let other = try PostgresConnection(try TestLogins.appURL(f.url, login: TestLogins.otherApp, projects: []))
+        XCTAssertEqual(try count(other, "SELECT count(*) FROM project_secrets"), 0, "a login bound to no project sees nothing")
+        XCTAssertEqual(try count(other, "SELECT count(*) FROM signature_keys"), 0)
 
-        try f.connection.execute("RESET ROLE")
         XCTAssertEqual(try f.count("SELECT count(*) FROM project_secrets"), 3)
         XCTAssertNil(try AuditLog.verify(f.connection).firstBrokenRow, "rows appended by kek_app chain correctly")
+    }
+
+    private func count(_ db: PostgresConnection, _ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
+        try db.query(sql, parameters)[0].decode(0)
     }
 
     func testRoleWorkerCanRunTheImportAndStores() throws {

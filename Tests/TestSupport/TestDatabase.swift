@@ -32,6 +32,11 @@ public enum TestDatabase {
         return url
     }
 
+    /// PostgreSQL's own log of the suite's cluster (`ThrowawayPostgres` writes it in its directory).
+    public static var serverLogPath: String {
+        get throws { try cluster.get().directory + "/server.log" }
+    }
+
     /// The repository's `sql/` folder.
     public static var sqlDirectory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../sql").standardizedFileURL.path

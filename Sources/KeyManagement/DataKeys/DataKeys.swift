@@ -24,17 +24,19 @@ public enum DataKeys {
     }
 
     /// `$1` KEK, `$2` wraps made, `$3` limit; public so that `kek bench`'s Python peer runs the same text.
-    public static let recordWrapsSQL =
-        "UPDATE keks SET wrap_count = wrap_count + $2 WHERE id = $1 AND wrap_count + $2 <= $3 RETURNING wrap_count"
+    /// The new count, or NULL when the limit would be passed.
+    public static let recordWrapsSQL = "SELECT kek_record_wraps($1, $2, $3)"
 
     /// Adds `count` wraps to KEK `kekID`'s counter, refusing past the configured limit, so
     /// that no KEK nears GCM's random-nonce bound (NIST SP 800-38D 8.3).
     public static func recordWraps(_ connection: PostgresConnection, kekID: Int32, count: Int) throws {
         guard count > 0 else { return }
         let limit = KEKPolicy.wrapLimit
-        let updated = try connection.query(recordWrapsSQL, [kekID, Int64(count), limit])
-        guard !updated.isEmpty else {
-            let current: Int64 = try connection.query("SELECT wrap_count FROM keks WHERE id = $1", [kekID]).first?.decode(0) ?? 0
+        // A function with the owner's rights (sql/041): applications may not UPDATE keks.
+        let updated: Int64? = try connection.query(recordWrapsSQL, [kekID, Int64(count), limit])[0].decode(0)
+        guard updated != nil else {
+            // Applications may not read wrap_count; the refusal then reports only the request.
+            let current: Int64 = (try? connection.query("SELECT wrap_count FROM keks WHERE id = $1", [kekID]).first?.decode(0)) ?? 0
             throw KeyManagementError.wrapLimitReached(kekID: kekID, count: current + Int64(count), limit: limit)
         }
     }

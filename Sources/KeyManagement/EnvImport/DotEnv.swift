@@ -1,16 +1,25 @@
 import EnvelopeCrypto
 
-/// The dotenv dialect `kek import-env` reads, strictly and on bytes.
+/// The dotenv dialect `kek import-env` reads, strictly and on bytes. It is python-dotenv's
+/// reading (checked case by case by `DotEnvPythonComparisonTests`), except where a file could
+/// mean two things: those lines are refused with a message, never read another way in silence.
 ///
+/// - A UTF-8 byte order mark at the start is ignored; LF, CRLF and a lone CR all end a line
+///   (also inside quotes: a quoted CRLF is stored as LF, as Python's universal newlines do).
 /// - `NAME=value` per line; blank lines and lines starting with `#` are ignored; a leading
-///   `export ` is dropped; spaces around the name and the value are trimmed. CRLF is accepted.
+///   `export ` is dropped; spaces around the name and the value are trimmed.
 /// - Unquoted values end at the line's end; ` # comment` (a `#` after whitespace) is cut off,
-///   while a `#` inside a word (`pa#ss`) is kept.
-/// - `'single quotes'`: taken literally, on one line.
-/// - `"double quotes"`: may span lines; `\n`, `\t`, `\"` and `\\` are escapes; any other
+///   while a `#` inside a word (`pa#ss`) is kept. A value that *starts* with `#` after a space
+///   (`A= #x`) is refused: a shell reads it as empty, python-dotenv as `#x`.
+/// - `'single quotes'`: literal except `\\` and `\'`, on one line (python-dotenv lets them
+///   span lines: refused here).
+/// - `"double quotes"`: may span lines; `\n \t \r \a \b \f \v \" \' \\` are escapes; any other
 ///   backslash is kept as is (`"C:\dir"` stays `C:\dir`).
 /// - After a closing quote only whitespace and a `# comment` may follow.
-/// - No `${VAR}` interpolation and no command substitution: text is stored as written.
+/// - `${VAR}` anywhere in a value is refused (python-dotenv expands it; kek stores text as
+///   written, so the two would store different values). No command substitution.
+/// - Names must be `[A-Za-z_][A-Za-z0-9_]*` (python-dotenv also takes `1A`, `A-B`, `'A'`: refused).
+/// - A name defined twice is refused (python-dotenv keeps the last).
 ///
 /// Problems never quote the line: a broken line may hold a value.
 public enum DotEnv {
@@ -36,8 +45,28 @@ public enum DotEnv {
 
     /// Parses the whole file; every problem is collected, the parse goes on after each one.
     public static func parse(_ bytes: [UInt8]) -> Parsed {
-        var parser = Parser(bytes: bytes)
+        var parser = Parser(bytes: normalized(bytes))
+        defer { secureZero(&parser.bytes) }
         return parser.run()
+    }
+
+    /// The text without a leading BOM and with every CRLF and lone CR turned into LF, in a
+    /// buffer reserved up front (the caller wipes it).
+    static func normalized(_ bytes: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            if byte == carriageReturn {
+                output.append(newline)
+                if index < bytes.count && bytes[index] == newline { index += 1 }
+            } else {
+                output.append(byte)
+            }
+        }
+        return output
     }
 }
 
@@ -49,20 +78,22 @@ private let singleQuote = UInt8(ascii: "'")
 private let doubleQuote = UInt8(ascii: "\"")
 private let backslash = UInt8(ascii: "\\")
 
+/// Whether `value` holds `${`, which python-dotenv would expand.
+private func hasInterpolation(_ value: [UInt8]) -> Bool {
+    value.indices.dropLast().contains { value[$0] == UInt8(ascii: "$") && value[$0 + 1] == UInt8(ascii: "{") }
+}
+
 private func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
 private struct Parser {
-    let bytes: [UInt8]
+    var bytes: [UInt8]
     var index = 0
     var line = 1
     var result = DotEnv.Parsed()
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
-    var atLineEnd: Bool {
-        index >= bytes.count || bytes[index] == newline
-            || (bytes[index] == carriageReturn && (index + 1 == bytes.count || bytes[index + 1] == newline))
-    }
+    var atLineEnd: Bool { index >= bytes.count || bytes[index] == newline }
 
     /// Values are appended into storage reserved up front: growing an array reallocates and
     /// leaves the old, unwiped copy in freed memory.
@@ -124,10 +155,13 @@ private struct Parser {
         } else if index < bytes.count && bytes[index] == singleQuote {
             complete = singleQuoted(into: &value, name: name, start: start)
         } else {
-            unquoted(into: &value, afterBlank: index > blanksBefore)
-            complete = true
+            complete = unquoted(into: &value, afterBlank: index > blanksBefore, name: name, start: start)
         }
-        if complete {
+        if complete && hasInterpolation(value) {
+            secureZero(&value)
+            problem(start, name, "value contains '${': python-dotenv and others expand it, kek stores text as written; "
+                        + "store such a value with 'kek secrets put'")
+        } else if complete {
             result.entries.append(DotEnv.Entry(name: name, value: SecretBytes(value), line: start))
         } else {
             secureZero(&value)
@@ -135,7 +169,13 @@ private struct Parser {
     }
 
     /// Reads to the line's end, cutting a ` # comment`, trimming trailing blanks.
-    mutating func unquoted(into value: inout [UInt8], afterBlank: Bool) {
+    mutating func unquoted(into value: inout [UInt8], afterBlank: Bool, name: String, start: Int) -> Bool {
+        if afterBlank && index < bytes.count && bytes[index] == hash {
+            problem(start, name, "unquoted value starts with '#' after a space: a shell reads it as empty, python-dotenv "
+                        + "as text; quote the value or remove the comment")
+            skipLine()
+            return false
+        }
         value.reserveCapacity(lengthToLineEnd())
         var previousBlank = afterBlank
         while !atLineEnd {
@@ -147,12 +187,17 @@ private struct Parser {
         }
         while let last = value.last, isBlank(last) { value.removeLast() }
         skipLine()
+        return true
     }
 
     mutating func singleQuoted(into value: inout [UInt8], name: String, start: Int) -> Bool {
         index += 1
         value.reserveCapacity(lengthToLineEnd())
         while !atLineEnd && bytes[index] != singleQuote {
+            // python-dotenv reads \\ and \' inside single quotes as escapes.
+            if bytes[index] == backslash, index + 1 < bytes.count, bytes[index + 1] == backslash || bytes[index + 1] == singleQuote {
+                index += 1
+            }
             value.append(bytes[index])
             index += 1
         }
@@ -181,7 +226,12 @@ private struct Parser {
                 switch next {
                 case UInt8(ascii: "n"): value.append(newline)
                 case UInt8(ascii: "t"): value.append(UInt8(ascii: "\t"))
-                case doubleQuote, backslash: value.append(next)
+                case UInt8(ascii: "r"): value.append(carriageReturn)
+                case UInt8(ascii: "a"): value.append(0x07)
+                case UInt8(ascii: "b"): value.append(0x08)
+                case UInt8(ascii: "f"): value.append(0x0C)
+                case UInt8(ascii: "v"): value.append(0x0B)
+                case doubleQuote, backslash, singleQuote: value.append(next)
                 default:
                     value.append(byte)
                     value.append(next)

@@ -2,8 +2,8 @@ import Foundation
 import KeyWrapping
 import PostgresClient
 
-/// The one-shot migration of env-var secrets into `project_secrets` (`kek import-env`, and
-/// the `import_env` job kind).
+/// The one-shot migration of env-var secrets into `project_secrets` (`kek import-env`, in the
+/// operator's process; never in a worker).
 ///
 /// All or nothing: every entry is checked first and any invalid one refuses the whole import
 /// with all of them listed; then one transaction compares each name with what is stored,

@@ -18,7 +18,7 @@ public enum EnvImportError: Error, CustomStringConvertible {
             let status: EnvImportReport.Status = report.outcome == .refusedConflicts ? .conflict : .invalid
             let listed = report.entries.filter { $0.status == status }.map { entry -> String in
                 var text = entry.line.map { "line \($0)" } ?? entry.origin
-                if !entry.name.isEmpty { text += " \(SecretName.display(entry.name))" }
+                if !entry.name.isEmpty { text += " \(entry.name)" }
                 return text + (entry.reason.map { ": \($0)" } ?? "")
             }
             let what = status == .conflict

@@ -3,7 +3,7 @@ import Foundation
 /// What an import did (or, for a dry run or a refused import, would have done), per name.
 ///
 /// Names, statuses, line numbers and reasons only, never a value: safe to print, to store
-/// as a job result and to log. Codable so that the `import_env` job can keep it.
+/// and to log. Codable for `kek import-env --json`.
 public struct EnvImportReport: Codable, Sendable, Equatable {
     /// What happened to one name.
     public enum Status: String, Codable, Sendable, CaseIterable {

@@ -12,12 +12,12 @@ public enum EnvConflictPolicy: String, Codable, Sendable, CaseIterable {
     case skip
 }
 
-/// One env import, as the CLI builds it and as the `import_env` job kind stores its arguments
-/// (JSON keys `project`, `env_file`, `prefix`, `strip_prefix`, `manifest`, `on_conflict`,
-/// `dry_run`; all but `project` may be left out).
+/// One env import, as `kek import-env` builds it (JSON keys `project`, `env_file`, `prefix`,
+/// `strip_prefix`, `manifest`, `on_conflict`, `dry_run`; all but `project` may be left out).
 ///
 /// Sources: the environment of the process running the import, filtered by `prefix` (used
-/// only when `prefix` is given), the dotenv file `env_file`, or both.
+/// only when `prefix` is given), the dotenv file `env_file`, or both. Only the operator's own
+/// process runs one: the `import_env` job kind is retired (see `ImportEnvHandler`).
 public struct EnvImportRequest: Codable, Sendable, Equatable {
     public var project: UUID
     public var envFile: String?

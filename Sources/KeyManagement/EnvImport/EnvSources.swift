@@ -41,12 +41,13 @@ enum EnvSources {
             let parsed = DotEnv.parse(file.bytes)
             file.wipe()
             for problem in parsed.problems {
-                collected.invalid.append(.init(name: problem.name ?? "", status: .invalid, origin: "file", line: problem.line,
+                collected.invalid.append(.init(name: SecretName.validated(problem.name) ?? "", status: .invalid, origin: "file", line: problem.line,
                                                reason: problem.reason))
             }
             for entry in parsed.entries {
                 if let problem = SecretName.problem(entry.name) ?? valueProblem(entry.value) {
-                    collected.invalid.append(.init(name: entry.name, status: .invalid, origin: "file", line: entry.line, reason: problem))
+                    collected.invalid.append(.init(name: SecretName.validated(entry.name) ?? "", status: .invalid, origin: "file",
+                                                   line: entry.line, reason: problem))
                 } else if let first = seen[entry.name] {
                     collected.invalid.append(.init(name: entry.name, status: .invalid, origin: "file", line: entry.line,
                                                    reason: "defined again (first on line \(collected.candidates[first].line ?? 0))"))
@@ -63,9 +64,10 @@ enum EnvSources {
             for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix(prefix) {
                 let name = request.stripPrefix ? String(variable.dropFirst(prefix.count)) : variable
                 let value = SecretBytes(Array(text.utf8))
-                let shownVariable = request.stripPrefix ? variable : nil
-                if let problem = SecretName.problem(name) ?? valueProblem(value) {
-                    collected.invalid.append(.init(name: name, status: .invalid, origin: "env", variable: shownVariable, reason: problem))
+                let shownVariable = request.stripPrefix ? SecretName.validated(variable) : nil
+                if let problem = SecretName.problem(name) ?? reservedProblem(variable) ?? valueProblem(value) {
+                    collected.invalid.append(.init(name: SecretName.validated(name) ?? "", status: .invalid, origin: "env",
+                                                   variable: shownVariable, reason: problem))
                 } else if let first = seen[name] {
                     if !collected.candidates[first].value.constantTimeEquals(value.bytes) {
                         collected.invalid.append(.init(
@@ -82,15 +84,22 @@ enum EnvSources {
 
         for name in (manifest?.properties.keys).map(Array.init)?.sorted() ?? [] {
             if let problem = SecretName.problem(name) {
-                collected.invalid.append(.init(name: name, status: .invalid, origin: "manifest", reason: problem))
+                collected.invalid.append(.init(name: "", status: .invalid, origin: "manifest", reason: problem))
             } else if seen[name] == nil {
                 collected.declared.append((name, descriptions[name]))
             }
         }
-        // A mangled name may hold part of a value: reports carry only its printable, shortened form.
-        for index in collected.invalid.indices { collected.invalid[index].name = SecretName.display(collected.invalid[index].name) }
+        // A mangled name may hold part of a value: reports carry a name only once it is valid.
         collected.invalid.sort { ($0.line ?? .max, $0.origin, $0.name) < ($1.line ?? .max, $1.origin, $1.name) }
         return collected
+    }
+
+    /// kek's own configuration and the database's connection settings are never imported from
+    /// an environment, whatever the prefix: they hold the root keys, the status token and
+    /// database passwords of the process running the import.
+    static func reservedProblem(_ variable: String) -> String? {
+        guard variable.hasPrefix("KEK_") || variable == "DATABASE_URL" || variable.hasPrefix("PG") else { return nil }
+        return "KEK_*, DATABASE_URL and PG* variables are kek's and the database's own configuration; never imported"
     }
 
     /// Why a value cannot be stored, or nil. Checked on the bytes without making a String

@@ -1,20 +1,25 @@
 import Foundation
 import JobQueue
 
-/// Runs an `import_env` job: the one-shot env migration of `kek import-env`, enqueued so
-/// that its report (names and counts, never values) can be read from the job and the
-/// status endpoint. The environment source is the worker's own environment.
+/// The retired `import_env` job kind: every such job fails at once, without reading its
+/// arguments, a host file or the worker's environment.
+///
+/// Why the kind takes no sources any more: a job row is written by anyone holding the
+/// `kek_worker` role, and its `env_file`/`prefix` made the worker read any file on its host
+/// (the root key file included) and import its own environment (`KEK_ROOT_KEYS`,
+/// `DATABASE_URL`, `KEK_STATUS_TOKEN`). The variables to import live in the operator's (or the
+/// deploy step's) process, which `kek import-env` runs in: it already needs the keyring to
+/// compare with what is stored, so it does the whole import in one transaction, and a staging
+/// table of ciphertexts for a job to move would add a second path and no capability.
+/// The kind stays registered so such a row fails with a message that says where to go,
+/// instead of waiting in the queue for a worker that claims it.
 struct ImportEnvHandler: JobHandler {
     static let kind = "import_env"
 
+    static let refusal = "import_env jobs no longer read a file or the worker's environment; "
+        + "run 'kek import-env' where the variables are (nothing was read or written)"
+
     func run(_ context: JobContext) throws -> JobOutcome {
-        let request = try context.decodeArguments(EnvImportRequest.self)
-        let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
-        do {
-            let report = try EnvImport.run(connection: context.connection, keks: keks, request: request, actor: context.workerID)
-            return .completed(result: String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
-        } catch let error as EnvImportError {
-            throw PermanentJobError("\(error)")
-        }
+        throw PermanentJobError(Self.refusal)
     }
 }

@@ -2,12 +2,16 @@ import JobQueue
 
 /// The job kinds of the key domain, for a worker to register.
 public enum KeyJobKinds {
-    public static func register(into registry: inout JobHandlerRegistry) {
-        registry.register(RotateKEKHandler.kind, RotateKEKHandler())
-        registry.register(RewrapPartHandler.kind, RewrapPartHandler())
-        registry.register(ReencryptHandler.kind, ReencryptHandler())
-        registry.register(VerifyHandler.kind, VerifyHandler())
-        registry.register(ImportEnvHandler.kind, ImportEnvHandler())
+    /// Registers every key kind behind one gate (`KeyReadiness`): a worker claims them only
+    /// while its keyring opens every KEK in use. `actor` names the worker in audit rows.
+    public static func register(into registry: inout JobHandlerRegistry, actor: String) {
+        let handlers: [(String, any JobHandler)] = [
+            (RotateKEKHandler.kind, RotateKEKHandler()), (RewrapPartHandler.kind, RewrapPartHandler()),
+            (ReencryptHandler.kind, ReencryptHandler()), (VerifyHandler.kind, VerifyHandler()),
+            (ImportEnvHandler.kind, ImportEnvHandler()),
+        ]
+        for (kind, handler) in handlers { registry.register(kind, KeyGatedHandler(inner: handler)) }
+        registry.gate(KeyReadiness.gate(kinds: handlers.map(\.0), actor: actor))
     }
 
     /// The one way to ask for a rotation (`kek rotate`, the HTTP endpoint, the demo, the

@@ -24,10 +24,13 @@ public struct KEKStore {
         try connection.transaction { try generateLocked(rootKeys: rootKeys, activate: activate) }
     }
 
-    /// `generate` for callers that already hold a transaction.
+    /// `generate` for callers that already hold a transaction. Refused, before anything is
+    /// written, unless this keyring opens every KEK in use (`KeyringProof`).
     func generateLocked(rootKeys: RootKeys, activate: Bool) throws -> Int32 {
-        let id: Int32 = try connection.query("SELECT nextval(pg_get_serial_sequence('keks', 'id'))::int4")[0].decode(0)
+        try KeyringProof.requireForNewKEK(connection, rootKeys, actor: actor)
         let root = try rootKeys.activeCipher()
+        try RootKeyIdentities.record(connection, rootKeys, id: root.rootKeyID, actor: actor)
+        let id: Int32 = try connection.query("SELECT nextval(pg_get_serial_sequence('keks', 'id'))::int4")[0].decode(0)
         let key = try KeyGenerator.newKEK()
         let wrapped = try root.wrapKEK(key, kekID: id)
         _ = try root.unwrapKEK(wrapped, kekID: id)
@@ -36,20 +39,22 @@ public struct KEKStore {
             [id, root.rootKeyID, wrapped])
         try AuditLog.append(connection, actor: actor, action: .kekGenerated, target: "kek:\(id)",
                             details: ["root_key_id": .text(root.rootKeyID)])
-        if activate { try activateLocked(id) }
+        if activate { try activateLocked(id, rootKeys: rootKeys) }
         return id
     }
 
     /// Makes a pending KEK the active one; the previous active KEK becomes `decrypt_only`.
-    public func activate(_ id: Int32) throws {
-        try connection.transaction { try activateLocked(id) }
+    /// Refused unless `rootKeys` opens every KEK in use and the pending one.
+    public func activate(_ id: Int32, rootKeys: RootKeys) throws {
+        try connection.transaction { try activateLocked(id, rootKeys: rootKeys) }
     }
 
-    private func activateLocked(_ id: Int32) throws {
+    private func activateLocked(_ id: Int32, rootKeys: RootKeys) throws {
         let state = try lockedState(id)
         guard state == .pending else {
             throw KeyManagementError.wrongState(kekID: id, state: state.rawValue, expected: ["pending"], action: "activate")
         }
+        try KeyringProof.require(connection, rootKeys, including: [id], actor: actor)
         let demoted = try connection.query(
             "UPDATE keks SET state = 'decrypt_only' WHERE state = 'active' RETURNING id")
         for row in demoted {
@@ -93,10 +98,10 @@ public struct KEKStore {
             }
             let remaining = try dekCount(id)
             guard remaining == 0 else { throw KeyManagementError.deksRemain(kekID: id, count: remaining, action: "destroy") }
+            // kek_verifications, not the audit log: any application may append audit rows.
             let verified: Bool = try connection.query("""
-                SELECT EXISTS (SELECT 1 FROM audit_log a, keks k
-                               WHERE k.id = $1 AND a.action = 'verification.finished' AND a.at > k.retired_at
-                                 AND (a.details->>'failures')::int8 = 0)
+                SELECT EXISTS (SELECT 1 FROM kek_verifications v, keks k
+                               WHERE k.id = $1 AND v.at > k.retired_at AND v.failures = 0)
                 """, [id])[0].decode(0)
             guard verified else { throw KeyManagementError.verificationRequired(kekID: id) }
             let when: Date = try connection.query(
@@ -141,9 +146,12 @@ public struct KEKStore {
     /// Marks a KEK compromised: it no longer counts as trustworthy, and its DEKs' values
     /// must be re-encrypted (`kek reencrypt --kek ID`). When it was the active KEK, a new
     /// one is generated and activated in the same transaction so writers can go on.
+    /// Refused unless `rootKeys` opens every other KEK in use (and, for the replacement, passes
+    /// `KeyringProof.requireForNewKEK`).
     public func markCompromised(_ id: Int32, rootKeys: RootKeys) throws -> Int32? {
         try connection.transaction {
             let state = try lockedState(id)
+            try KeyringProof.require(connection, rootKeys, excluding: [id], actor: actor)
             guard state != .destroyed else {
                 throw KeyManagementError.wrongState(kekID: id, state: state.rawValue, expected: ["any but destroyed"],
                                                     action: "mark compromised")

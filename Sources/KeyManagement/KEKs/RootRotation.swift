@@ -13,7 +13,9 @@ public enum RootRotation {
 
     public static func run(_ connection: PostgresConnection, rootKeys: RootKeys, actor: String) throws -> Outcome {
         try connection.transaction {
+            try KeyringProof.requireForNewKEK(connection, rootKeys, actor: actor)
             let active = try rootKeys.activeCipher()
+            try RootKeyIdentities.record(connection, rootKeys, id: active.rootKeyID, actor: actor)
             var moved: [Int32] = []
             for row in try connection.query("""
                 SELECT id, root_key_id, wrapped_key FROM keks

@@ -12,27 +12,27 @@ public enum SecretName {
     public static let maxNameLength = 255
 
     /// Why `name` is not acceptable, or nil when it is.
+    ///
+    /// The message gives the length and the position of the first bad character, never a
+    /// character: an invalid "name" is often part of a value or a key (a keyring line
+    /// `root-a:<base64>=` read as a dotenv line has its whole key before the `=`).
     public static func problem(_ name: String) -> String? {
         if name.isEmpty { return "empty name" }
         let utf8 = Array(name.utf8)
-        if utf8.count > maxNameLength { return "name longer than \(maxNameLength) bytes" }
-        let first = utf8[0]
-        guard isLetter(first) || first == UInt8(ascii: "_") else {
-            return "invalid name '\(display(name))': must match [A-Za-z_][A-Za-z0-9_]*"
+        if utf8.count > maxNameLength { return "invalid name of \(utf8.count) bytes: longer than \(maxNameLength)" }
+        if !(isLetter(utf8[0]) || utf8[0] == UInt8(ascii: "_")) {
+            return "invalid name of \(utf8.count) bytes: it must start with A-Z, a-z or _"
         }
-        for byte in utf8 where !(isLetter(byte) || isDigit(byte) || byte == UInt8(ascii: "_")) {
-            return "invalid name '\(display(name))': must match [A-Za-z_][A-Za-z0-9_]*"
+        if let bad = utf8.firstIndex(where: { !(isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "_")) }) {
+            return "invalid name of \(utf8.count) bytes: byte \(bad + 1) is not A-Z, a-z, 0-9 or _"
         }
         return nil
     }
 
-    /// A name as it may appear in a message: printable ASCII only (others as `?`), at most
-    /// 40 characters, so a mangled line cannot smuggle a long value into a report.
-    public static func display(_ name: String) -> String {
-        let shown = name.unicodeScalars.prefix(40).map { scalar -> Character in
-            (0x21...0x7e).contains(scalar.value) ? Character(scalar) : "?"
-        }
-        return String(shown) + (name.unicodeScalars.count > 40 ? "..." : "")
+    /// `name` when it is valid, else nil: the only form of a name that may reach a message.
+    public static func validated(_ name: String?) -> String? {
+        guard let name, problem(name) == nil else { return nil }
+        return name
     }
 
     private static func isLetter(_ byte: UInt8) -> Bool {

@@ -19,7 +19,9 @@ public enum SecretStoreError: Error, CustomStringConvertible, Equatable {
         case let .valueTooLarge(name, size, limit):
             return "value of \(name) is \(size) bytes; the limit is \(limit)"
         case let .secretNotFound(project, name):
-            return "project \(AAD.canonical(project)) has no secret named \(name) (see 'kek secrets list')"
+            // A name given on the command line is echoed only when valid: it may be a value typed in the wrong place.
+            let shown = SecretName.validated(name) ?? "of \(name.utf8.count) bytes (not shown: not a valid name)"
+            return "project \(AAD.canonical(project)) has no secret named \(shown) (see 'kek secrets list')"
         case let .secretHasNoValue(project, name):
             return "secret \(name) of project \(AAD.canonical(project)) is a declared stub with no value yet; "
                 + "give it one with 'kek secrets put'"

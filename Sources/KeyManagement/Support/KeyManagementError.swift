@@ -10,6 +10,12 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
     case verificationRequired(kekID: Int32)
     case wrapLimitReached(kekID: Int32, count: Int64, limit: Int64)
     case rowFailed(table: String, id: String, reason: String)
+    /// The keyring holds root key `id` with another key than the one recorded in `root_keys`.
+    case rootKeyMismatch(id: String)
+    /// The keyring cannot open KEKs in use; nothing was written.
+    case keyringUnproven([UnopenableKEK])
+    /// The active root key is new to a store that knows others, and opened nothing in use.
+    case rootKeyUnknown(id: String, known: [String])
 
     public var description: String {
         switch self {
@@ -32,6 +38,16 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
             return "KEK \(kekID) has made \(count) wraps; the limit is \(limit) (NIST SP 800-38D 8.3); rotate to a new KEK"
         case let .rowFailed(table, id, reason):
             return "\(table) row \(id): \(reason)"
+        case let .rootKeyMismatch(id):
+            return "root key '\(id)' in KEK_ROOT_KEYS is not the key this database recorded for id '\(id)' "
+                + "(its check value differs); nothing was written. Use the key that was first used under "
+                + "'\(id)', or give a new root key a new id (runbooks/unopenable-kek.md)"
+        case let .rootKeyUnknown(id, known):
+            return "refused, nothing was written: root key '\(id)' is new to this database (it knows \(known.joined(separator: ", "))) "
+                + "and this keyring opens no KEK in use. Put the new root key first and a known one after it, "
+                + "then run 'kek rotate-root' (runbooks/root-key-rotation.md)"
+        case let .keyringUnproven(failures):
+            return "refused, nothing was written: " + UnopenableKEK.summary(failures)
         }
     }
 }

@@ -58,6 +58,10 @@ public struct Verifier {
             for table in EncryptedValueTable.all { try verifyValues(table, keks: keks, into: &report) }
         }
         try connection.transaction {
+            // The destruction proof: a table only kek's roles may write (sql/042).
+            try connection.execute(
+                "INSERT INTO kek_verifications (keks_checked, deks_checked, values_checked, failures) VALUES ($1, $2, $3, $4)",
+                [report.keksChecked, report.deksChecked, report.valuesChecked, report.failures.count])
             try AuditLog.append(connection, actor: actor, action: .verification, target: nil, details: [
                 "keks": .int(Int64(report.keksChecked)), "deks": .int(report.deksChecked),
                 "values": .int(report.valuesChecked), "failures": .int(Int64(report.failures.count)),
@@ -96,11 +100,12 @@ public struct Verifier {
 
     private func verifyValues(_ table: EncryptedValueTable, keks: KEKCiphers, into report: inout VerificationReport) throws {
         var after = UUID(uuidString: "00000000-0000-0000-0000-000000000000")!
-        while true {
+        // One short transaction per batch: its statements share one BEGIN (and lock_timeout).
+        while try connection.transaction(.readOnlySnapshot, { () -> Bool in
             let rows = try connection.query(
                 "SELECT id, project_id, dek_id, ciphertext FROM \(table.name) WHERE id > $1 AND dek_id IS NOT NULL ORDER BY id LIMIT $2",
                 [after, batchSize])
-            guard let last = rows.last else { return }
+            guard let last = rows.last else { return false }
             after = try last.decode(0)
             for row in rows {
                 let id: UUID = try row.decode(0)
@@ -113,6 +118,7 @@ public struct Verifier {
                     report.failures.append(VerificationFailure(table: table.name, id: id.uuidString.lowercased(), reason: "\(error)"))
                 }
             }
-        }
+            return true
+        }) {}
     }
 }

@@ -70,7 +70,8 @@ def main():
                 else:
                     after_keys = before
                 cursor.execute(move_sql, (new_id, ids, before, after_keys, old_id))
-                if cursor.execute(wraps_sql, (new_id, len(ids), limit)).fetchone() is None:
+                counted = cursor.execute(wraps_sql, (new_id, len(ids), limit)).fetchone()
+                if counted is None or counted[0] is None:
                     raise RuntimeError(f"KEK {new_id} reached its wrap limit")
             total += len(rows)
             after = rows[-1][0]

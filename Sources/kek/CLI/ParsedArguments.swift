@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 
 /// What the command line said, checked against the command's declared options.
 struct ParsedArguments {
@@ -59,8 +60,9 @@ struct ParsedArguments {
 
     func int(_ name: String) throws -> Int? {
         guard let text = values[name] else { return nil }
-        guard let number = Int(text.replacingOccurrences(of: "_", with: "")) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a whole number, got '\(text)'")
+        // Bounded so that no caller traps narrowing it (an int4 column, an Int32 count).
+        guard let number = Int32(text.replacingOccurrences(of: "_", with: "")).map(Int.init) else {
+            throw UsageError("\(commandPath): option '--\(name)' expects a whole number of at most \(Int32.max), got '\(text)'")
         }
         return number
     }
@@ -76,20 +78,10 @@ struct ParsedArguments {
     /// Durations written `90s`, `15m`, `12h`, `7d`.
     func duration(_ name: String) throws -> TimeInterval? {
         guard let text = values[name] else { return nil }
-        guard let seconds = DurationText.seconds(text) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 15m, 12h or 7d, got '\(text)'")
+        guard let seconds = JobDuration.seconds(text) else {
+            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 15m, 12h or 7d, "
+                                + "at most 3650d, got '\(text)'")
         }
         return seconds
-    }
-}
-
-/// Durations as people write them in flags and job files.
-enum DurationText {
-    static func seconds(_ text: String) -> TimeInterval? {
-        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
-        guard let unit = text.last, let scale = units[unit], let amount = Double(text.dropLast()), amount >= 0 else {
-            return nil
-        }
-        return amount * scale
     }
 }

@@ -74,9 +74,9 @@ struct DemoStory {
     }
 
     private func importSample(_ connection: PostgresConnection, keks: KEKCiphers) throws {
-        let path = NSTemporaryDirectory() + "kek-demo-\(getpid()).env"
-        try DemoSample.envFile.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = try SecretFile.privateDirectory(prefix: "kek-demo-env") + "/sample.env"
+        defer { SecretFile.remove(path) }
+        try SecretFile.create(path, bytes: Array(DemoSample.envFile.utf8))
         let report = try EnvImport.run(connection: connection, keks: keks, request: EnvImportRequest(project: project, envFile: path),
                                        actor: "demo")
         let names = report.entries.map { "\($0.name) \($0.status.rawValue)" }.joined(separator: ", ")

@@ -11,9 +11,12 @@ extension Command {
             Re-running with the same values changes nothing ('unchanged'). A name stored with a
             different value is refused unless --on-conflict=update (new DEK, version + 1) or skip.
             The report names each variable and what happened to it, never a value.
-            Dotenv dialect: # comments, blank lines, 'export ', 'single quotes' (literal),
-            "double quotes" (\\n \\t \\" \\\\ escapes, may span lines), unquoted values with a
-            trailing ' # comment' removed; no ${VAR} expansion.
+            Dotenv dialect: python-dotenv's, with a BOM ignored and CRLF/CR line ends, except that
+            lines two readers could take two ways are refused (A= #x, ${VAR}, multi-line single
+            quotes, names outside [A-Za-z_][A-Za-z0-9_]*, a name defined twice); see the README.
+            Refusals name the line, the length and the problem, never the text.
+            Reads the file and the environment of this process only (the import_env job kind is
+            retired); KEK_*, DATABASE_URL and PG* variables are never imported.
             Needs DATABASE_URL and KEK_ROOT_KEYS, and an active KEK.
             """,
         options: [

@@ -33,13 +33,14 @@ extension Command {
             let keks = try store.list()
             if arguments.flag("json") {
                 try JSONOutput.print(keks.map(KEKListing.init))
-                return
+            } else {
+                print(TextTable.render(
+                    ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS"],
+                    keks.map { [String($0.id), $0.state.rawValue, $0.rootKeyID, Formatting.time($0.createdAt),
+                                Formatting.time($0.activatedAt), Formatting.time($0.retiredAt),
+                                Formatting.count($0.dekCount), Formatting.count($0.wrapCount)] }))
             }
-            print(TextTable.render(
-                ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS"],
-                keks.map { [String($0.id), $0.state.rawValue, $0.rootKeyID, Formatting.time($0.createdAt),
-                            Formatting.time($0.activatedAt), Formatting.time($0.retiredAt),
-                            Formatting.count($0.dekCount), Formatting.count($0.wrapCount)] }))
+            try KEKHealthOutput.report(store.connection, json: arguments.flag("json"))
         }
     )
 
@@ -50,7 +51,7 @@ extension Command {
         run: { arguments in
             let session = try KeySession.open()
             let id = try kekID(arguments)
-            try session.store.activate(id)
+            try session.store.activate(id, rootKeys: session.rootKeys)
             print("KEK \(id) is active")
         }
     )
@@ -160,10 +161,13 @@ struct KeySession {
     let keks: KEKCiphers
     let actor = Actor.current
 
+    /// Loads the keyring and connects; refuses a keyring in which a recorded root key id
+    /// holds another key, before anything is read or written.
     static func open() throws -> KeySession {
         let rootKeys = try RootKeys.fromEnvironment()
         if let warning = rootKeys.warning { Terminal.error("warning: \(warning)") }
         let connection = try Database.connect()
+        try RootKeyIdentities.verify(connection, rootKeys)
         return KeySession(connection: connection, rootKeys: rootKeys, keks: KEKCiphers(connection: connection, rootKeys: rootKeys))
     }
 

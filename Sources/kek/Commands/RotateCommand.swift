@@ -32,7 +32,9 @@ extension Command {
             guard (rotationArguments.batchSize ?? 1) > 0, (rotationArguments.parts ?? 1) > 0 else {
                 throw UsageError("kek rotate: --batch-size and --parts must be positive")
             }
-            _ = try RootKeys.fromEnvironment()
+            // Refuse here what a worker would refuse: a keyring that cannot open the KEKs in use.
+            let session = try KeySession.open()
+            try KeyringProof.require(session.connection, session.rootKeys, actor: session.actor)
             let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(rotationArguments))
             print(job.inserted ? "rotation enqueued as job \(job.id)" : "a rotation is already queued or running: job \(job.id)")
             if arguments.flag("wait") { try JobWaiter.wait(connection, jobID: job.id, label: "rotation") }

@@ -14,14 +14,17 @@ extension Command {
             """,
         options: [
             .value("listen", "HOST:PORT", "Address to listen on (numeric; port 0 picks a free one).", default: "127.0.0.1:9187"),
-            .flag("require-token", "Every endpoint but /healthz needs the bearer token too."),
+            .flag("require-token", "Every endpoint but /healthz needs the bearer token too (the default off loopback)."),
+            .flag("public-reads", "On a non-loopback address, serve the read endpoints without the token."),
+            .value("allow-host", "NAMES", "Comma-separated Host: names answered besides the listen address (or KEK_STATUS_ALLOWED_HOSTS)."),
             .value("schedule-dir", "DIR", "Schedule files, for the next rotation's due time (default: ./jobs when present)."),
             .flag("no-schedules", "Load no schedules (the next rotation is reported as unknown)."),
         ],
         run: { arguments in
             let configuration = try StatusListen.configuration(
                 listen: arguments.string("listen") ?? "127.0.0.1:9187", option: "kek serve: --listen",
-                requireToken: arguments.flag("require-token"), schedules: try ScheduleFolder.load(arguments),
+                requireToken: arguments.flag("require-token"), publicReads: arguments.flag("public-reads"),
+                allowHosts: arguments.string("allow-host"), schedules: try ScheduleFolder.load(arguments),
                 actor: "status-api@\(Actor.current)")
             ShutdownSignal.install()
             let server = try StatusListen.start(configuration)

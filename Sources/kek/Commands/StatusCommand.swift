@@ -1,5 +1,6 @@
 import Foundation
 import PostgresClient
+import KeyManagement
 import StatusAPI
 
 extension Command {
@@ -26,6 +27,7 @@ extension Command {
             let expected = try? SchemaMigrator(directory: try SQLDirectory.locate()).latestVersion
             let reporter = StatusReporter(connection: try Database.connect(), schedules: try ScheduleFolder.load(arguments),
                                           expectedSchemaVersion: expected)
+            let rootKeys = KEKHealthOutput.environmentRootKeys()
             let watch = arguments.flag("watch")
             if watch { ShutdownSignal.install() }
             var shown = 0
@@ -37,6 +39,7 @@ extension Command {
                     if watch && isatty(1) == 1 { print("\u{1B}[H\u{1B}[2J", terminator: "") } else if shown > 0 { print("") }
                     print(StatusTable.render(report))
                 }
+                try KEKHealthOutput.report(reporter.connection, rootKeys: rootKeys, json: arguments.flag("json"))
                 fflush(nil)
                 shown += 1
                 if !watch || shown == count { break }

@@ -17,11 +17,13 @@ extension Command {
             Terminal.endProgress()
             if arguments.flag("json") {
                 try JSONOutput.print(report)
+                try KEKHealthOutput.report(session.connection, rootKeys: session.rootKeys, json: true)
             } else {
                 for (kek, count) in report.deksPerKek.sorted(by: { $0.key < $1.key }) {
                     print("KEK \(kek): \(Formatting.count(count)) DEKs open")
                 }
                 for failure in report.failures { print("FAILED \(failure.table) \(failure.id): \(failure.reason)") }
+                try KEKHealthOutput.report(session.connection, rootKeys: session.rootKeys, json: false)
                 print("checked \(report.keksChecked) KEKs, \(Formatting.count(report.deksChecked)) DEKs, "
                     + "\(Formatting.count(report.valuesChecked)) values: \(report.failures.count) failures")
             }

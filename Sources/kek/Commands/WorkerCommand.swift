@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import KeyManagement
 import StatusAPI
 
 extension Command {
@@ -28,6 +29,8 @@ extension Command {
             .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", default: "15s"),
             .value("status-listen", "HOST:PORT", "Also serve the status endpoints of 'kek serve' here (port 0: any free port)."),
             .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN."),
+            .flag("status-public-reads", "With --status-listen on a non-loopback address: reads need no token."),
+            .value("status-allow-host", "NAMES", "With --status-listen: extra Host: names answered (or KEK_STATUS_ALLOWED_HOSTS)."),
         ],
         run: { arguments in
             var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
@@ -56,6 +59,8 @@ extension Command {
             let status = try arguments.string("status-listen").map {
                 try StatusListen.configuration(listen: $0, option: "kek worker: --status-listen",
                                                requireToken: arguments.flag("status-require-token"),
+                                               publicReads: arguments.flag("status-public-reads"),
+                                               allowHosts: arguments.string("status-allow-host"),
                                                schedules: configuration.schedules, actor: configuration.workerID)
             }
 
@@ -64,12 +69,20 @@ extension Command {
             guard try check.query("SELECT to_regclass('jobs') IS NOT NULL")[0].decode(0, as: Bool.self) else {
                 throw CommandFailure("the database has no jobs table; run 'kek migrate' first")
             }
+            // A keyring with a recorded id and another key is refused before anything runs;
+            // no keyring at all is fine: the key kinds stay unclaimed (logged once by the gate).
+            if let warning = try KeyReadiness.startupRefusal(check) { Terminal.error("warning: \(warning)") }
 
             ShutdownSignal.install()
             let log = JobLogWriter(format: format)
-            let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: log)
+            let handlers = JobKinds.handlers(actor: configuration.workerID)
+            let worker = JobWorker(configuration: configuration, handlers: handlers, events: log)
             // Its own connections and threads: the status side never touches the job loops' connections.
-            let statusServer = try status.map(StatusListen.start)
+            let statusServer = try status.map { configuration in
+                var configuration = configuration
+                configuration.processReadiness = { handlers.gateStatus }
+                return try StatusListen.start(configuration)
+            }
             defer { statusServer?.stop() }
             worker.start()
             while !ShutdownSignal.requested { Thread.sleep(forTimeInterval: 0.05) }

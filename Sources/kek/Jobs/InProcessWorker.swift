@@ -4,7 +4,7 @@ import JobQueue
 /// and stopped after it, whatever it throws.
 enum InProcessWorker {
     static func running<T>(_ configuration: WorkerConfiguration, stopTimeout: Double, _ body: () throws -> T) rethrows -> T {
-        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers, events: QuietEvents())
+        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers(actor: configuration.workerID), events: QuietEvents())
         worker.start()
         defer {
             worker.requestStop()

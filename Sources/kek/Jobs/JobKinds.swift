@@ -5,10 +5,11 @@ import KeyManagement
 /// The job kinds this `kek` binary can run, and the conditions its schedules may name.
 /// Adding a kind is one line here.
 enum JobKinds {
-    static var handlers: JobHandlerRegistry {
+    /// `actor` names the worker in the audit rows its key jobs write.
+    static func handlers(actor: String) -> JobHandlerRegistry {
         var registry = JobHandlerRegistry()
         registry.register("noop", NoopJobHandler())
-        KeyJobKinds.register(into: &registry)
+        KeyJobKinds.register(into: &registry, actor: actor)
         return registry
     }
 

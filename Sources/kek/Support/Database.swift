@@ -17,6 +17,15 @@ enum Database {
         return url
     }
 
+    /// Every transaction of every connection this process opens gets `lock_timeout`
+    /// (`KEK_LOCK_TIMEOUT`, default 10s), transaction-local: a lock held by another session
+    /// fails the statement with an error naming it instead of hanging the command.
+    static func applyLockTimeout() {
+        var settings = TransactionDefaults.settings
+        if let value = ProcessInfo.processInfo.environment["KEK_LOCK_TIMEOUT"], !value.isEmpty { settings["lock_timeout"] = value }
+        TransactionDefaults.settings = settings
+    }
+
     static func connect() throws -> PostgresConnection {
         try PostgresConnection(try requiredURL())
     }

@@ -8,7 +8,7 @@ import ThrowawayPostgres
 struct ScratchEnvironment {
     let url: String
     let cluster: ThrowawayPostgres?
-    /// Set when the demo made its own root key; kept in a 0600 file, never printed.
+    /// Set when the demo made its own root key; kept in a 0600 file of a private directory, never printed.
     let ephemeralRootKeyFile: String?
 
     static func prepare(keep: Bool, serverSettings: [String] = []) throws -> ScratchEnvironment {
@@ -28,14 +28,12 @@ struct ScratchEnvironment {
         guard environment["KEK_ROOT_KEYS"] == nil, environment["KEK_ROOT_KEYS_FILE"] == nil else {
             return ScratchEnvironment(url: url, cluster: cluster, ephemeralRootKeyFile: nil)
         }
-        let folder = cluster?.directory ?? NSTemporaryDirectory()
-        let path = folder + "/scratch-root-key-\(getpid())"
+        let path = try SecretFile.privateDirectory(prefix: "kek-demo-root-key") + "/root-keys"
         var key = try randomBytes(count: 32)
         defer { secureZero(&key) }
-        let line = "demo:" + Data(key).base64EncodedString()
-        guard FileManager.default.createFile(atPath: path, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure("cannot write the demo root key file \(path)")
-        }
+        var line = Array("demo:".utf8) + Array(Data(key).base64EncodedString().utf8)
+        defer { secureZero(&line) }
+        try SecretFile.create(path, bytes: line)
         setenv("KEK_ROOT_KEYS_FILE", path, 1)
         Terminal.note("""
 
@@ -59,7 +57,7 @@ struct ScratchEnvironment {
             if let cluster { print("stop it with: pg_ctl -D \(cluster.directory)/data stop && rm -rf \(cluster.directory)") }
             return
         }
-        if let ephemeralRootKeyFile { try? FileManager.default.removeItem(atPath: ephemeralRootKeyFile) }
+        if let ephemeralRootKeyFile { SecretFile.remove(ephemeralRootKeyFile) }
         cluster?.stop()
     }
 }

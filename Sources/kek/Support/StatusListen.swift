@@ -17,8 +17,8 @@ enum StatusListen {
         return (host, port)
     }
 
-    static func configuration(listen: String, option: String, requireToken: Bool, schedules: [JobSchedule],
-                              actor: String) throws -> StatusConfiguration {
+    static func configuration(listen: String, option: String, requireToken: Bool, publicReads: Bool, allowHosts: String?,
+                              schedules: [JobSchedule], actor: String) throws -> StatusConfiguration {
         let address = try parse(listen, option: option)
         var configuration = StatusConfiguration(databaseURL: try Database.requiredURL())
         configuration.http.host = address.host
@@ -28,6 +28,9 @@ enum StatusListen {
             throw UsageError("--require-token needs KEK_STATUS_TOKEN to be set (and not empty)")
         }
         configuration.requireTokenForReads = requireToken
+        let extra = allowHosts ?? ProcessInfo.processInfo.environment["KEK_STATUS_ALLOWED_HOSTS"] ?? ""
+        configuration.extraHostNames = extra.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let problem = configuration.requireTokenOffLoopback(publicReads: publicReads) { throw UsageError("\(option): \(problem)") }
         configuration.schedules = schedules
         configuration.actor = actor
         do {
