@@ -64,4 +64,6 @@ enum LoadAverage {
         let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
         return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
+
+    static func oneMinute() -> Double { Double(read().split(separator: " ").first ?? "") ?? 0 }
 }

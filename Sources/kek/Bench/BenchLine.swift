@@ -16,8 +16,10 @@ struct BenchLine: Encodable {
     var databaseMicrosecondsPerRow: Double?
     /// The costliest statements of this measurement, for the breakdown.
     var statements: [StatementCost]
+    /// The machine's 1-minute load average when the measurement started (2 cores; the run's own work included).
+    var loadAtStart: Double
 
-    init(name: String, role: Role = .other, rows: Int, seconds: Double, server: ServerTime? = nil) {
+    init(name: String, role: Role = .other, rows: Int, seconds: Double, server: ServerTime? = nil, loadAtStart: Double = 0) {
         self.name = name
         self.role = role
         self.rows = rows
@@ -26,6 +28,7 @@ struct BenchLine: Encodable {
         microsecondsPerRow = rows > 0 ? seconds * 1_000_000 / Double(rows) : 0
         databaseMicrosecondsPerRow = server.map { rows > 0 ? $0.totalMilliseconds * 1000 / Double(rows) : 0 }
         statements = server?.statements ?? []
+        self.loadAtStart = loadAtStart
     }
 }
 

@@ -82,17 +82,17 @@ struct BenchReport: Encodable {
         let bases = [base(.sameStatements), base(.rewriteLoop), base(.singleUpdate)]
         func ratio(_ value: Double, _ base: Double) -> String { base > 0 ? String(format: "%.2f", value / base) : "-" }
         return TextTable.render(
-            ["MEASUREMENT", "ROWS", "SECONDS", "ROWS/S", "µS/ROW", "DB µS/ROW", "VS (A)", "VS (B)", "VS (C)"],
+            ["MEASUREMENT", "ROWS", "SECONDS", "ROWS/S", "µS/ROW", "DB µS/ROW", "VS (A)", "VS (B)", "VS (C)", "LOAD"],
             results.lines.map { line in
                 [line.name, Formatting.count(line.rows), String(format: "%.2f", line.seconds), Formatting.count(Int(line.rowsPerSecond)),
                  Self.format(line.microsecondsPerRow), line.databaseMicrosecondsPerRow.map { Self.format($0) } ?? "-"]
-                    + bases.map { ratio(line.rowsPerSecond, $0) }
+                    + bases.map { ratio(line.rowsPerSecond, $0) } + [String(format: "%.1f", line.loadAtStart)]
             })
     }
 
-    /// The costliest server statements of the limit and of the 1-loop rotation, per moved row.
+    /// The costliest server statements of the limit, the rewrite, the 1-loop rotation and the peer, per moved row.
     private var breakdown: [String] {
-        results.lines.filter { [.sameStatements, .rewriteLoop, .rotation1].contains($0.role) && !$0.statements.isEmpty }.flatMap { line in
+        results.lines.filter { [.sameStatements, .rewriteLoop, .rotation1, .peer].contains($0.role) && !$0.statements.isEmpty }.flatMap { line in
             ["", "server time by statement, \(line.name) (pg_stat_statements, µs per row):"]
                 + line.statements.map { cost in
                     "  \(Self.format(cost.milliseconds * 1000 / Double(max(line.rows, 1)))) µs  \(Formatting.count(cost.calls)) calls  \(cost.query)"

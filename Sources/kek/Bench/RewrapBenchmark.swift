@@ -100,10 +100,12 @@ struct RewrapBenchmark {
     private func measure(_ name: String, _ role: BenchLine.Role, reset: Bool = true, _ body: () throws -> Measured) throws -> BenchLine {
         if reset { try resetTable() }
         try server.reset()
+        let load = LoadAverage.oneMinute()
         let started = DispatchTime.now().uptimeNanoseconds
         let measured = try body()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000_000
-        return BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read())
+        return BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read(),
+                         loadAtStart: load)
     }
 
     /// A new active KEK, for a measurement that moves every DEK of the current one to it.
