@@ -6,8 +6,9 @@ import Synchronization
 /// An application beside the rotation: on its own connection and thread it stores one new
 /// secret at a time (`SecretStore.put`: new DEK under the active KEK, wrap counter, value,
 /// audit row, one transaction) at a steady rate, and records how long each insert took.
-/// A DEK refused because the active KEK changed under it is retried once with the fresh KEK,
-/// as DESIGN.md tells applications to; the retry counts in that insert's latency.
+/// A DEK refused because the active KEK changed under it is retried with the fresh KEK, as
+/// DESIGN.md tells applications to, and so is a deadlock with the rotation (kek's lock order
+/// between the audit chain and the KEK row lets one happen); retries count in that insert's latency.
 final class ApplicationWriter: Sendable {
     private struct State {
         var latencies: [Double] = []
@@ -49,19 +50,30 @@ final class ApplicationWriter: Sendable {
         let project = UUID()
         var index = 0
         var due = DispatchTime.now().uptimeNanoseconds
-        while !state.withLock({ $0.stopRequested }) {
+        // At least one insert per phase, however short the phase (a rotation of a few hundred rows).
+        repeat {
             index += 1
             let started = DispatchTime.now().uptimeNanoseconds
-            do {
-                try put(store, project: project, index: index)
-            } catch {
-                state.withLock { $0.retries += 1 }
-                try put(store, project: project, index: index)
-            }
+            try putRetrying(store, project: project, index: index)
             let ended = DispatchTime.now().uptimeNanoseconds
             state.withLock { $0.latencies.append(Double(ended - started) / 1_000_000) }
             due = max(due + UInt64(interval * 1_000_000_000), ended)
             if due > ended { Thread.sleep(forTimeInterval: Double(due - ended) / 1_000_000_000) }
+        } while !state.withLock({ $0.stopRequested })
+    }
+
+    /// SQLSTATEs an application retries: the active KEK changed under the insert (23514), and
+    /// deadlock (40P01) or serialization failure (40001) with a rotation's own transactions.
+    static let retriable: Set<String> = ["23514", "40P01", "40001"]
+
+    /// One insert, retried (up to 5 attempts) the way an application would, each retry counted.
+    private func putRetrying(_ store: SecretStore, project: UUID, index: Int) throws {
+        for attempt in 1... {
+            do {
+                return try put(store, project: project, index: index)
+            } catch let error as PostgresError where attempt < 5 && Self.retriable.contains(error.sqlState?.code ?? "") {
+                state.withLock { $0.retries += 1 }
+            }
         }
     }
 
