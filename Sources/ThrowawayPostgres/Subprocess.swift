@@ -19,6 +19,12 @@ enum Subprocess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else is inherited: the watchdog outlives its parent, and a descriptor it kept
+        // (Foundation's exit-notification socket of whoever started `kek`) would keep that
+        // parent's `waitUntilExit()` waiting for as long as the watchdog waits for `kek`.
+        // (posix_spawn_file_actions_addclosefrom_np is not imported by Glibc; glibc ignores a
+        // close action for a descriptor closed meanwhile.)
+        for descriptor in inheritedDescriptors() { posix_spawn_file_actions_addclose(&actions, descriptor) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -38,5 +44,11 @@ enum Subprocess {
         }
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
+    /// This process's open descriptors above stderr, from /proc/self/fd.
+    private static func inheritedDescriptors() -> [Int32] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap { Int32($0) }.filter { $0 > 2 }
     }
 }

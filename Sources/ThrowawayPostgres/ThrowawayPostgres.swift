@@ -17,18 +17,22 @@ public final class ThrowawayPostgres: Sendable {
     public let directory: String
     let binaries: String
     let runAs: [String]
+    /// Extra server settings (`name=value`) every start passes with `-c`.
+    let settings: [String]
 
     /// Creates and starts a cluster. With `watchdog: false` the cluster outlives this
-    /// process (the demo's `--keep`); call `stop()` or remove it by hand.
-    public convenience init(watchdog: Bool = true) throws {
-        try self.init(watchdog: watchdog) { cluster in
+    /// process (the demo's `--keep`); call `stop()` or remove it by hand. `settings` are extra
+    /// server settings (`name=value`, e.g. the benchmark's `shared_preload_libraries=pg_stat_statements`).
+    public convenience init(watchdog: Bool = true, settings: [String] = []) throws {
+        try self.init(watchdog: watchdog, settings: settings) { cluster in
             try Self.run(cluster.runAs + ["\(cluster.binaries)/initdb", "-D", "\(cluster.directory)/data", "-U", "postgres",
                                           "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
         }
     }
 
     /// Makes a private directory, fills its `data` folder with `makeData`, starts the server.
-    init(watchdog: Bool, makeData: (ThrowawayPostgres) throws -> Void) throws {
+    init(watchdog: Bool, settings: [String] = [], makeData: (ThrowawayPostgres) throws -> Void) throws {
+        self.settings = settings
         binaries = try Self.findBinaries()
         runAs = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
         directory = try Self.makePrivateDirectory(prefix: "kek-pg")
@@ -49,7 +53,8 @@ public final class ThrowawayPostgres: Sendable {
         try Self.run(runAs + [
             "\(binaries)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "60",
             "-o", "-k \(directory) -p 5432 -c listen_addresses='' -c fsync=off -c synchronous_commit=off "
-                + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB",
+                + "-c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB"
+                + settings.map { " -c \($0)" }.joined(),
             "start",
         ])
     }
@@ -67,6 +72,15 @@ public final class ThrowawayPostgres: Sendable {
             throw ThrowawayPostgresError("could not create a temporary directory: errno \(errno)")
         }
         return String(cString: made)
+    }
+
+    /// Whether the server found by `findBinaries` ships the loadable module `name` (for example
+    /// `pg_stat_statements`, from postgresql-contrib), so a caller can preload it only when present.
+    public static func hasModule(_ name: String) -> Bool {
+        guard let binaries = try? findBinaries() else { return false }
+        // initdb may be a symbolic link (/usr/local/bin/initdb -> /usr/lib/postgresql/15/bin/initdb).
+        let server = URL(fileURLWithPath: "\(binaries)/initdb").resolvingSymlinksInPath().deletingLastPathComponent()
+        return FileManager.default.fileExists(atPath: server.appendingPathComponent("../lib/\(name).so").standardized.path)
     }
 
     /// A connection string for another database of this cluster.

@@ -1,51 +1,52 @@
 import Foundation
+import ThrowawayPostgres
 
 extension Command {
     static let bench = Command(
         name: "bench",
-        abstract: "Measure rewrap against the database's own ceilings on N DEKs (throwaway PostgreSQL unless DATABASE_URL).",
+        abstract: "Measure the rotation against the database's own limits on N DEKs (throwaway PostgreSQL unless DATABASE_URL).",
         discussion: """
-            Prints rows/s for: (a) a batched UPDATE loop with the same batch size and no crypto, (b) one UPDATE
-            of every row, (c) a rotation with 1 worker loop, (d) with 2, (e) verification; each rotation's ratio
-            to (a) and (b); per-row cost at 100k rows and at N; and the peak resident memory.
-            --peer also runs a Python rewrap the way a team without kek would write it (needs
-            'pip install "psycopg[binary]" cryptography').
+            On the same rows, each measurement from the same state (VACUUM FULL between): (a) kek's rotation
+            statements without crypto, the limit a rotation is held against; (b) a batched rewrite that leaves
+            kek_id alone; (c) one UPDATE of every row; (d), (e) rotations through the job queue with 1 and 2
+            worker loops; with --peer, (f) a fair Python peer running kek's very statements with real
+            rewrapping and (g) without crypto (needs '\(PeerRewrap.packages)'); an application's
+            insert-a-secret latency idle, during an unthrottled rotation and one at half its rate; and
+            verification. Prints the ratios the rotation aims at, the server time per row
+            (pg_stat_statements, preloaded when postgresql-contrib is installed), EXPLAIN (ANALYZE, BUFFERS)
+            of one batch UPDATE, and the peak resident memory. The first 100k rows are measured on their own.
             """,
         options: [
             .value("rows", "N", "DEKs to seed.", default: "1000000"),
-            .value("batch-size", "N", "Rows per batch, for the loop and the rewrap alike.", default: "2000"),
-            .flag("peer", "Also run the Python peer on the same rows."),
+            .value("batch-size", "N", "Rows per batch, for kek, the baselines and the peer alike.", default: "2000"),
+            .flag("peer", "Also run the fair Python peer on the same rows."),
+            .value("idle", "DURATION", "How long the application writes with no rotation, for its idle latency.", default: "10s"),
             .flag("json", "Print JSON."),
         ],
         run: { arguments in
             let rows = try arguments.int("rows") ?? 1_000_000
             let batchSize = try arguments.int("batch-size") ?? 2000
-            guard rows > 0, batchSize > 0 else { throw UsageError("kek bench: --rows and --batch-size must be positive") }
-            let environment = try ScratchEnvironment.prepare(keep: false)
+            let idleSeconds = try arguments.duration("idle") ?? 10
+            guard rows > 0, batchSize > 0, idleSeconds > 0 else {
+                throw UsageError("kek bench: --rows, --batch-size and --idle must be positive")
+            }
+            let peer = arguments.flag("peer")
+            if peer, !PeerRewrap.packagesInstalled() {
+                throw CommandFailure("--peer needs python3 with psycopg 3.2+ and cryptography: \(PeerRewrap.packages)")
+            }
+            let settings = ThrowawayPostgres.hasModule("pg_stat_statements")
+                ? ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track_utility=off"] : []
+            let environment = try ScratchEnvironment.prepare(keep: false, serverSettings: settings)
             defer { environment.finish(keep: false) }
-            let lines = try RewrapBenchmark(url: environment.url, rows: rows, batchSize: batchSize, peer: arguments.flag("peer")).run()
-            let report = BenchReport(lines: lines, peakResidentKilobytes: PeakMemory.residentKilobytes())
+            let loadAtStart = LoadAverage.read()
+            let results = try RewrapBenchmark(url: environment.url, rows: rows, batchSize: batchSize, peer: peer,
+                                            idleSeconds: idleSeconds).run()
+            let report = BenchReport(results: results, peakResidentKilobytes: PeakMemory.residentKilobytes(),
+                                     loadAverage: [loadAtStart, LoadAverage.read()])
             if arguments.flag("json") { return try JSONOutput.print(report) }
-            print(report.table)
+            print(report.text)
         }
     )
-}
-
-/// The benchmark's table, ratios included.
-struct BenchReport: Encodable {
-    var lines: [BenchLine]
-    var peakResidentKilobytes: Int
-
-    var table: String {
-        let loop = lines.first { $0.name.hasPrefix("(a)") }?.rowsPerSecond ?? 0
-        let single = lines.first { $0.name.hasPrefix("(b)") }?.rowsPerSecond ?? 0
-        func ratio(_ value: Double, _ base: Double) -> String { base > 0 ? String(format: "%.2f", value / base) : "-" }
-        let rendered = TextTable.render(
-            ["MEASUREMENT", "ROWS", "SECONDS", "ROWS/S", "µS/ROW", "VS (A)", "VS (B)"],
-            lines.map { [$0.name, Formatting.count($0.rows), String(format: "%.2f", $0.seconds), Formatting.count(Int($0.rowsPerSecond)),
-                         String(format: "%.1f", $0.microsecondsPerRow), ratio($0.rowsPerSecond, loop), ratio($0.rowsPerSecond, single)] })
-        return rendered + "\npeak resident memory: \(Formatting.count(peakResidentKilobytes / 1024)) MiB"
-    }
 }
 
 /// The process's peak resident set (VmHWM), for the constant-memory claim.
@@ -55,4 +56,14 @@ enum PeakMemory {
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
+}
+
+/// The machine's load when the run ended (`/proc/loadavg`), printed so shared-machine figures say so.
+enum LoadAverage {
+    static func read() -> String {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+
+    static func oneMinute() -> Double { Double(read().split(separator: " ").first ?? "") ?? 0 }
 }

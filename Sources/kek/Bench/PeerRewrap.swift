@@ -2,42 +2,53 @@ import Foundation
 import KeyManagement
 import PostgresClient
 
-/// Runs `peer_rewrap.py` on the same rows: a new KEK is activated and the peer moves every
-/// DEK from the previous one to it, the way a hand-written Python job would.
+/// Runs `peer_rewrap.py`, the fair Python peer, on the same rows: it moves every DEK of KEK
+/// `old` to the active KEK `new` with the very SQL text of kek's rotation (handed over here,
+/// so the two cannot drift apart), the same batch size and the same AAD.
 struct PeerRewrap {
     let url: String
-    let connection: PostgresConnection
-    let rootKeys: RootKeys
     let batchSize: Int
 
-    func run(rows: Int) throws -> BenchLine {
-        let script = try Self.locateScript()
-        let store = KEKStore(connection: connection, actor: "bench-peer")
-        let old: Int32 = try connection.query("SELECT id FROM keks WHERE state = 'active'")[0].decode(0)
-        let new = try store.generate(rootKeys: rootKeys, activate: true)
+    static let packages = "pip install \"psycopg[binary]>=3.2\" cryptography"
+
+    func run(from old: Int32, to new: Int32, crypto: Bool) throws -> (rows: Int, seconds: Double) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script]
+        process.arguments = ["python3", try Self.locateScript()]
         var environment = ProcessInfo.processInfo.environment
         environment["PEER_DSN"] = url
         environment["PEER_ROOT_KEYS"] = try Self.rootKeyText()
         environment["PEER_OLD_KEK"] = String(old)
         environment["PEER_NEW_KEK"] = String(new)
         environment["PEER_BATCH"] = String(batchSize)
+        environment["PEER_LOCK_SQL"] = Rewrap.lockBatchSQL
+        environment["PEER_MOVE_SQL"] = Rewrap.moveBatchSQL
+        environment["PEER_CRYPTO"] = crypto ? "1" : "0"
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        Terminal.note("peer: Python (psycopg + cryptography) rewrapping \(Formatting.count(rows)) DEKs...")
+        Terminal.note("Python peer (psycopg 3\(crypto ? " + cryptography" : ", no crypto")) on the same rows...")
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
         guard process.terminationStatus == 0, fields.count >= 2, let moved = Int(fields[fields.count - 2]),
               let seconds = Double(fields[fields.count - 1]) else {
-            throw CommandFailure("the Python peer failed (exit \(process.terminationStatus)); install its packages with "
-                + "'pip install \"psycopg[binary]\" cryptography'")
+            throw CommandFailure("the Python peer failed (exit \(process.terminationStatus)); install its packages with '\(Self.packages)'")
         }
-        return BenchLine(name: "peer: Python batched rewrap", rows: moved, seconds: seconds)
+        return (moved, seconds)
+    }
+
+    /// Whether python3 can import the peer's packages, checked before seeding anything.
+    static func packagesInstalled() -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import psycopg, cryptography; psycopg.RawCursor"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
     }
 
     /// The keyring text for the peer, read from where kek itself read it.

@@ -3,147 +3,184 @@ import JobQueue
 import KeyManagement
 import PostgresClient
 
-/// One measured line of `kek bench`.
-struct BenchLine: Encodable {
-    var name: String
-    var rows: Int
-    var seconds: Double
-    var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
-    var microsecondsPerRow: Double { rows > 0 ? seconds * 1_000_000 / Double(rows) : 0 }
-
-    enum CodingKeys: String, CodingKey { case name, rows, seconds, rowsPerSecond, microsecondsPerRow }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(rows, forKey: .rows)
-        try container.encode(seconds, forKey: .seconds)
-        try container.encode(rowsPerSecond, forKey: .rowsPerSecond)
-        try container.encode(microsecondsPerRow, forKey: .microsecondsPerRow)
-    }
+/// Everything one `kek bench` run measured.
+struct BenchResults: Encodable {
+    var lines: [BenchLine]
+    var explain: BatchExplain?
+    var latencies: [LatencyFigures]
+    var insertsPerSecond: Double
 }
 
-/// Measures rewrap against the database's own ceilings on the same rows, in one run:
-/// (a) a batched UPDATE loop with the same batch size and no crypto, (b) one UPDATE of
-/// every row, (c) and (d) real rotations through the job queue with 1 and 2 worker loops,
-/// (e) verification, and the rotation at 100k rows to compare per-row cost.
+/// Measures the rotation against the database's own limits on the same rows, in one run.
+/// Each measurement starts from the same state: every DEK under the one active KEK with real
+/// keys, the table rewritten compact (`VACUUM FULL`), statistics fresh, a checkpoint taken.
 struct RewrapBenchmark {
+    /// What a measurement did, when its own clock is better than the wall clock around it.
+    struct Measured {
+        var rows: Int
+        var seconds: Double?
+    }
+
+    static let applicationInsertsPerSecond = 50.0
+
     let url: String
     let rows: Int
     let batchSize: Int
     let peer: Bool
+    /// How long the application writes with no rotation running, for its idle latency.
+    let idleSeconds: Double
     let connection: PostgresConnection
     let rootKeys: RootKeys
+    let server: ServerStatements
+    let keks: KEKCiphers
+    let store: KEKStore
 
-    init(url: String, rows: Int, batchSize: Int, peer: Bool) throws {
+    init(url: String, rows: Int, batchSize: Int, peer: Bool, idleSeconds: Double) throws {
         self.url = url
         self.rows = rows
         self.batchSize = batchSize
         self.peer = peer
+        self.idleSeconds = idleSeconds
         connection = try PostgresConnection(url)
         _ = try Database.migrate(connection)
         rootKeys = try RootKeys.fromEnvironment()
+        server = ServerStatements(connection: connection)
+        keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
+        store = KEKStore(connection: connection, actor: "bench")
     }
 
-    func run() throws -> [BenchLine] {
-        let store = KEKStore(connection: connection, actor: "bench")
+    var baselines: StatementBaselines { StatementBaselines(connection: connection, batchSize: batchSize) }
+
+    func run() throws -> BenchResults {
         try store.generate(rootKeys: rootKeys, activate: true)
-        let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
         var lines: [BenchLine] = []
         let small = min(rows, 100_000)
-        try seed(keks, count: small, total: rows)
-        lines.append(try rotation(workers: 1, name: "rewrap, 1 worker, \(Formatting.count(small)) rows", rows: small))
-        try seed(keks, count: rows - small, total: rows)
-        try vacuum()
-        lines.append(try batchedLoop())
-        try vacuum()
-        lines.append(try singleStatement())
-        try vacuum()
-        lines.append(try rotation(workers: 1, name: "(c) rewrap, 1 worker", rows: rows))
-        try vacuum()
-        lines.append(try rotation(workers: 2, name: "(d) rewrap, 2 workers", rows: rows))
-        lines.append(try verification())
-        if peer {
-            try vacuum()
-            lines.append(try PeerRewrap(url: url, connection: connection, rootKeys: rootKeys, batchSize: batchSize).run(rows: rows))
+        try seed(count: small)
+        if small < rows {
+            lines.append(try sameStatements("kek's statements, no crypto, \(Formatting.count(small)) rows", .smallSameStatements).line)
+            lines.append(try rotation("kek rotation, 1 loop, \(Formatting.count(small)) rows", .small, workers: 1))
+            try seed(count: rows - small)
         }
-        return lines
+        let (limit, explain) = try sameStatements("(a) kek's statements, no crypto", .sameStatements, explain: true)
+        lines.append(limit)
+        lines.append(try measure("(b) batched rewrite, kek_id not moved", .rewriteLoop) { Measured(rows: try baselines.rewriteLoop(label: "(b)")) })
+        lines.append(try measure("(c) one UPDATE of every row", .singleUpdate) { Measured(rows: try baselines.singleUpdate()) })
+        let oneLoop = try rotation("(d) kek rotation, 1 loop", .rotation1, workers: 1)
+        lines.append(oneLoop)
+        lines.append(try rotation("(e) kek rotation, 2 loops", .rotation2, workers: 2))
+        if peer {
+            lines.append(try peerLine("(f) fair Python peer, real rewrap", .peer, crypto: true))
+            lines.append(try peerLine("(g) fair Python peer, no crypto", .peerNoCrypto, crypto: false))
+        }
+        var latencies: [LatencyFigures] = []
+        lines += try applicationImpact(maxRate: oneLoop.rowsPerSecond / 2, into: &latencies)
+        lines.append(try verification())
+        return BenchResults(lines: lines, explain: explain, latencies: latencies, insertsPerSecond: Self.applicationInsertsPerSecond)
     }
 
-    private func seed(_ keks: KEKCiphers, count: Int, total: Int) throws {
+    private func seed(count: Int) throws {
         guard count > 0 else { return }
         let before: Int = try connection.query("SELECT count(*) FROM data_keys")[0].decode(0)
         try SyntheticSecrets.seedDataKeys(connection, keks: keks, count: count) { done in
-            Terminal.progress("seeding DEKs: \(Formatting.count(before + done))/\(Formatting.count(total))")
+            Terminal.progress("seeding DEKs: \(Formatting.count(before + done))/\(Formatting.count(rows))")
         }
         Terminal.endProgress()
     }
 
-    private func vacuum() throws {
+    /// The same state before every measurement: compact table, fresh statistics, clean buffers.
+    private func resetTable() throws {
         // One statement per call: VACUUM cannot run inside the implicit block of a multi-statement script.
-        for table in ["data_keys", "keks", "jobs"] { try connection.executeScript("VACUUM ANALYZE \(table)") }
+        for statement in ["VACUUM (FULL, ANALYZE) data_keys", "VACUUM ANALYZE keks", "VACUUM ANALYZE jobs", "CHECKPOINT"] {
+            try connection.executeScript(statement)
+        }
     }
 
-    /// (a): what the rewrap does per batch, minus the crypto: lock a batch, write it back.
-    private func batchedLoop() throws -> BenchLine {
-        let started = Date()
-        var after: Int64 = 0
-        var total = 0
-        while true {
-            let done: Int64? = try connection.transaction {
-                let batch = try connection.query(
-                    "SELECT id, wrapped_key FROM data_keys WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", [after, batchSize])
-                guard let last = batch.last else { return nil }
-                let ids: [Int64] = try batch.map { try $0.decode(0) }
-                let keys: [[UInt8]] = try batch.map { try $0.decode(1) }
-                try connection.execute("""
-                    UPDATE data_keys d SET wrapped_key = u.k FROM unnest($1::int8[], $2::bytea[]) AS u(id, k)
-                    WHERE d.id = u.id AND d.wrapped_key = u.k
-                    """, [PostgresArray(ids), PostgresArray(keys)])
-                total += ids.count
-                return try last.decode(0)
+    /// Times `body` from the reset state (unless an application is already writing), with the
+    /// server's own time when pg_stat_statements is loaded.
+    private func measure(_ name: String, _ role: BenchLine.Role, reset: Bool = true, _ body: () throws -> Measured) throws -> BenchLine {
+        if reset { try resetTable() }
+        try server.reset()
+        let load = LoadAverage.oneMinute()
+        let started = DispatchTime.now().uptimeNanoseconds
+        let measured = try body()
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000_000
+        return BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read(),
+                         loadAtStart: load)
+    }
+
+    /// A new active KEK, for a measurement that moves every DEK of the current one to it.
+    private func newActiveKEK() throws -> (old: Int32, new: Int32) {
+        let old = try keks.activeID()
+        return (old, try store.generate(rootKeys: rootKeys, activate: true))
+    }
+
+    /// kek's statements without crypto, then the untimed repair to real keys.
+    private func sameStatements(_ name: String, _ role: BenchLine.Role, explain: Bool = false) throws -> (line: BenchLine, explain: BatchExplain?) {
+        let (old, new) = try newActiveKEK()
+        let explained = explain ? try BatchExplain.measure(connection, url: url, old: old, new: new, batchSize: batchSize) : nil
+        let line = try measure(name, role) { Measured(rows: try baselines.sameStatements(from: old, to: new, label: name)) }
+        try baselines.restore(from: try keks.cipher(old), to: try keks.cipher(new))
+        return (line, explained)
+    }
+
+    private func peerLine(_ name: String, _ role: BenchLine.Role, crypto: Bool) throws -> BenchLine {
+        let (old, new) = try newActiveKEK()
+        let line = try measure(name, role) {
+            let result = try PeerRewrap(url: url, batchSize: batchSize).run(from: old, to: new, crypto: crypto)
+            return Measured(rows: result.rows, seconds: result.seconds)
+        }
+        if !crypto { try baselines.restore(from: try keks.cipher(old), to: try keks.cipher(new)) }
+        return line
+    }
+
+    /// A real rotation through the job queue, timed from enqueue to completion.
+    private func rotation(_ name: String, _ role: BenchLine.Role, workers: Int, maxRate: Double? = nil, reset: Bool = true) throws -> BenchLine {
+        try measure(name, role, reset: reset) {
+            let moving: Int = try connection.query("SELECT count(*) FROM data_keys")[0].decode(0)
+            var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench-\(workers)")
+            configuration.concurrency = workers
+            configuration.pollInterval = 0.2
+            try InProcessWorker.running(configuration, stopTimeout: 30) {
+                let request = try KeyJobKinds.rotationRequest(RotationArguments(batchSize: batchSize, maxRate: maxRate))
+                let job = try JobQueue(connection: connection).enqueue(request)
+                try JobWaiter.wait(connection, jobID: job.id, label: name, interval: 0.2, expectWorkers: false)
             }
-            guard let done else { break }
-            after = done
-            Terminal.progress("(a) batched UPDATE loop: \(Formatting.count(total))")
+            return Measured(rows: moving)
         }
-        Terminal.endProgress()
-        return BenchLine(name: "(a) batched UPDATE loop, no crypto", rows: total, seconds: Date().timeIntervalSince(started))
     }
 
-    /// (b): the database's own ceiling, no round trips at all.
-    private func singleStatement() throws -> BenchLine {
-        Terminal.note("(b) one UPDATE of every row...")
-        let started = Date()
-        let updated = try connection.execute("UPDATE data_keys SET wrapped_key = wrapped_key")
-        return BenchLine(name: "(b) single UPDATE statement", rows: updated, seconds: Date().timeIntervalSince(started))
-    }
-
-    /// (c), (d): a real rotation through the job queue, timed from enqueue to completion.
-    private func rotation(workers: Int, name: String, rows: Int) throws -> BenchLine {
-        var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench-\(workers)")
-        configuration.concurrency = workers
-        configuration.pollInterval = 0.2
-        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers(actor: configuration.workerID), events: QuietEvents())
-        worker.start()
-        defer {
-            worker.requestStop()
-            _ = worker.waitUntilStopped(timeout: 30)
+    /// An application's insert-a-secret latency idle, during an unthrottled rotation and during
+    /// one throttled to `maxRate` (half the unthrottled 1-loop rate of this run).
+    private func applicationImpact(maxRate: Double, into latencies: inout [LatencyFigures]) throws -> [BenchLine] {
+        func writing<T>(_ label: String, _ body: () throws -> T) throws -> T {
+            try resetTable()
+            let writer = ApplicationWriter(url: url, insertsPerSecond: Self.applicationInsertsPerSecond)
+            writer.start()
+            let result = try body()
+            latencies.append(try writer.stop(label: label))
+            return result
         }
-        let started = Date()
-        let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest(RotationArguments(batchSize: batchSize)))
-        try JobWaiter.wait(connection, jobID: job.id, label: name, interval: 0.2, expectWorkers: false)
-        return BenchLine(name: name, rows: rows, seconds: Date().timeIntervalSince(started))
+        Terminal.note("application inserting secrets, idle, \(Formatting.duration(idleSeconds))...")
+        try writing("idle") { Thread.sleep(forTimeInterval: idleSeconds) }
+        let unthrottled = try writing("during an unthrottled rotation (1 loop)") {
+            try rotation("(h) kek rotation, 1 loop, application writing", .other, workers: 1, reset: false)
+        }
+        let rate = Int(maxRate.rounded())
+        let throttled = try writing("during a rotation at --max-rate \(Formatting.count(rate))") {
+            try rotation("(i) kek rotation, --max-rate \(Formatting.count(rate)), application writing", .other, workers: 1, maxRate: Double(rate), reset: false)
+        }
+        return [unthrottled, throttled]
     }
 
-    /// (e): open every KEK and DEK.
+    /// Opens every KEK and DEK, so a benchmark that broke a key cannot pass unnoticed.
     private func verification() throws -> BenchLine {
-        let started = Date()
-        var verifier = Verifier(connection: connection, rootKeys: rootKeys)
-        verifier.progress = { Terminal.progress("(e) verification: \(Formatting.count($0))") }
-        let report = try verifier.run(openValues: false, actor: "bench")
-        Terminal.endProgress()
-        guard report.passed else { throw CommandFailure("verification failed after the benchmark: \(report.failures.count) rows") }
-        return BenchLine(name: "(e) verification", rows: Int(report.deksChecked), seconds: Date().timeIntervalSince(started))
+        try measure("(j) verification", .other) {
+            var verifier = Verifier(connection: connection, rootKeys: rootKeys)
+            verifier.progress = { Terminal.progress("(j) verification: \(Formatting.count($0))") }
+            let report = try verifier.run(openValues: false, actor: "bench")
+            Terminal.endProgress()
+            guard report.passed else { throw CommandFailure("verification failed after the benchmark: \(report.failures.count) rows") }
+            return Measured(rows: Int(report.deksChecked))
+        }
     }
 }

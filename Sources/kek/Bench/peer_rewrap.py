@@ -1,11 +1,19 @@
-"""The rewrap a team without kek would write: the comparison peer of `kek bench --peer`.
+"""The fair Python peer of `kek bench --peer`: kek's rotation statements, written with psycopg 3.
 
-Batched SELECT ... FOR UPDATE, AES-256-GCM unwrap under the old KEK and wrap under the new
-one (same envelope v1 and AAD strings as kek, see DESIGN.md), one UPDATE per row, one
-transaction per batch. Needs: pip install "psycopg[binary]" cryptography
+It runs the very SQL text kek runs (handed over by `kek bench` in PEER_*_SQL, with PostgreSQL's
+own $n placeholders through psycopg's RawCursor): per batch, in one transaction, SELECT ... FOR
+UPDATE SKIP LOCKED in id order, one UPDATE ... FROM unnest that moves kek_id and writes the new
+bytes (the database's statement trigger counts the wraps, as for kek); then one commit. Same batch size, envelope v1 and AAD strings as kek
+(see DESIGN.md). Like kek it sends unnamed statements (no server-side prepare) with binary results.
 
-Environment: PEER_DSN (libpq connection string), PEER_ROOT_KEYS (KEK_ROOT_KEYS format),
-PEER_OLD_KEK, PEER_NEW_KEK, PEER_BATCH. Prints "rows seconds" on the last line.
+With PEER_CRYPTO=1 it really rewraps (AES-256-GCM from `cryptography`: open under the old KEK,
+seal under the new one with a fresh nonce); with PEER_CRYPTO=0 it writes each row's own bytes
+back (right length, no crypto), to show the Python driver's cost of the same statements.
+Needs: pip install "psycopg[binary]>=3.2" cryptography
+
+Environment: PEER_DSN, PEER_ROOT_KEYS (KEK_ROOT_KEYS format), PEER_OLD_KEK, PEER_NEW_KEK,
+PEER_BATCH, PEER_LOCK_SQL, PEER_MOVE_SQL, PEER_CRYPTO.
+Prints "rows seconds" on the last line.
 """
 import base64
 import os
@@ -14,43 +22,56 @@ import time
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+LAST_ID = 2**63 - 1
 
-def open_envelope(key, envelope, aad):
+
+def open_envelope(aead, envelope, aad):
     if len(envelope) < 29 or envelope[0] != 1:
         raise ValueError("not an envelope v1")
-    return AESGCM(key).decrypt(envelope[1:13], envelope[13:], aad)
+    return aead.decrypt(envelope[1:13], envelope[13:], aad)
 
 
-def seal(key, plaintext, aad):
+def seal(aead, plaintext, aad):
     nonce = os.urandom(12)
-    return b"\x01" + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return b"\x01" + nonce + aead.encrypt(nonce, plaintext, aad)
+
+
+def kek_ciphers(conn, roots, ids):
+    ciphers = {}
+    for kek_id, root_id, wrapped in conn.execute(
+            "SELECT id, root_key_id, wrapped_key FROM keks WHERE id = ANY($1)", (ids,)):
+        root = AESGCM(base64.b64decode(roots[root_id]))
+        ciphers[kek_id] = AESGCM(open_envelope(root, bytes(wrapped), f"kek/v1|kek={kek_id}|root={root_id}".encode()))
+    return ciphers
 
 
 def main():
-    roots = dict(entry.strip().split(":", 1) for entry in os.environ["PEER_ROOT_KEYS"].split(",") if entry.strip())
-    old_id, new_id, batch = int(os.environ["PEER_OLD_KEK"]), int(os.environ["PEER_NEW_KEK"]), int(os.environ["PEER_BATCH"])
-    with psycopg.connect(os.environ["PEER_DSN"]) as conn:
-        keks = {}
-        for kek_id, root_id, wrapped in conn.execute(
-                "SELECT id, root_key_id, wrapped_key FROM keks WHERE id = ANY(%s)", ([old_id, new_id],)):
-            root = base64.b64decode(roots[root_id])
-            keks[kek_id] = open_envelope(root, bytes(wrapped), f"kek/v1|kek={kek_id}|root={root_id}".encode())
-        conn.commit()
+    env = os.environ
+    roots = dict(entry.strip().split(":", 1) for entry in env["PEER_ROOT_KEYS"].split(",") if entry.strip())
+    old_id, new_id = int(env["PEER_OLD_KEK"]), int(env["PEER_NEW_KEK"])
+    batch, crypto = int(env["PEER_BATCH"]), env.get("PEER_CRYPTO") == "1"
+    lock_sql, move_sql = env["PEER_LOCK_SQL"], env["PEER_MOVE_SQL"]
+    with psycopg.connect(env["PEER_DSN"], autocommit=True, prepare_threshold=None,
+                         cursor_factory=psycopg.RawCursor) as conn:
+        keks = kek_ciphers(conn, roots, [old_id, new_id])
+        old, new = keks[old_id], keks[new_id]
         started, total, after = time.monotonic(), 0, 0
+        cursor = conn.cursor()
         while True:
             with conn.transaction():
-                rows = conn.execute(
-                    "SELECT id, wrapped_key FROM data_keys WHERE kek_id = %s AND id > %s ORDER BY id LIMIT %s FOR UPDATE",
-                    (old_id, after, batch)).fetchall()
+                rows = cursor.execute(lock_sql, (old_id, after, LAST_ID, batch), binary=True).fetchall()
                 if not rows:
                     break
-                with conn.cursor() as cursor:
-                    for dek_id, wrapped in rows:
-                        dek = open_envelope(keks[old_id], bytes(wrapped), f"dek/v1|dek={dek_id}|kek={old_id}".encode())
-                        cursor.execute("UPDATE data_keys SET kek_id = %s, wrapped_key = %s WHERE id = %s",
-                                       (new_id, seal(keks[new_id], dek, f"dek/v1|dek={dek_id}|kek={new_id}".encode()), dek_id))
-                total += len(rows)
-                after = rows[-1][0]
+                ids = [row[0] for row in rows]
+                before = [bytes(row[1]) for row in rows]
+                if crypto:
+                    after_keys = [seal(new, open_envelope(old, wrapped, f"dek/v1|dek={dek}|kek={old_id}".encode()),
+                                       f"dek/v1|dek={dek}|kek={new_id}".encode()) for dek, wrapped in zip(ids, before)]
+                else:
+                    after_keys = before
+                cursor.execute(move_sql, (new_id, ids, before, after_keys, old_id))
+            total += len(rows)
+            after = rows[-1][0]
         print(total, time.monotonic() - started)
 
 

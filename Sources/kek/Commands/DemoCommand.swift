@@ -58,16 +58,13 @@ struct DemoStory {
         configuration.concurrency = 2
         configuration.pollInterval = 0.5
         configuration.leaseSeconds = 10
-        let worker = JobWorker(configuration: configuration, handlers: JobKinds.handlers(actor: configuration.workerID), events: QuietEvents())
-        worker.start()
-        defer {
-            worker.requestStop()
-            _ = worker.waitUntilStopped(timeout: 10)
+        let job = try InProcessWorker.running(configuration, stopTimeout: 10) {
+            step("2 worker loops started")
+            let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest())
+            step("rotation enqueued as job \(job.id); watching it:")
+            try JobWaiter.wait(connection, jobID: job.id, label: "rotation", interval: 0.5, expectWorkers: false)
+            return job
         }
-        step("2 worker loops started")
-        let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest())
-        step("rotation enqueued as job \(job.id); watching it:")
-        try JobWaiter.wait(connection, jobID: job.id, label: "rotation", interval: 0.5, expectWorkers: false)
 
         var verifier = Verifier(connection: connection, rootKeys: rootKeys)
         verifier.progress = { Terminal.progress("verifying: \(Formatting.count($0)) DEKs opened") }

@@ -11,7 +11,7 @@ struct ScratchEnvironment {
     /// Set when the demo made its own root key; kept in a 0600 file of a private directory, never printed.
     let ephemeralRootKeyFile: String?
 
-    static func prepare(keep: Bool) throws -> ScratchEnvironment {
+    static func prepare(keep: Bool, serverSettings: [String] = []) throws -> ScratchEnvironment {
         let cluster: ThrowawayPostgres?
         let url: String
         if let given = Database.url {
@@ -20,7 +20,7 @@ struct ScratchEnvironment {
             url = given
         } else {
             Terminal.note("starting a throwaway PostgreSQL (initdb + pg_ctl, private socket)...")
-            let started = try ThrowawayPostgres(watchdog: !keep)
+            let started = try ThrowawayPostgres(watchdog: !keep, settings: serverSettings)
             cluster = started
             url = started.connectionString
         }
