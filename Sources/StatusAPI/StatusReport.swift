@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 
 /// The document of `GET /status`, `GET /api/v1/kek/status` and `kek status --json`.
 ///
@@ -133,7 +134,7 @@ public struct WorkerStatus: Codable, Sendable {
     public var alive: Bool
 
     /// Workers refresh their row at least every 10 s; three missed beats mean gone.
-    public static let aliveWithin: Double = 30
+    public static let aliveWithin: Double = WorkerHeartbeat.aliveWithin
 }
 
 /// When the last rotation finished and when the next is due.

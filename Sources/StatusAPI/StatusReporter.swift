@@ -39,17 +39,18 @@ public final class StatusReporter {
     public func report() throws -> StatusReport {
         let now = Date()
         let read = try connection.transaction(.readOnlySnapshot, settings: limits) {
-            let jobs = try StatusQueries.jobs(connection, activeLimit: 100, recentLimit: recentJobs)
+            let queue = JobQueue(connection: connection)
+            let jobs = try queue.topLevelJobs(activeLimit: 100, recentLimit: recentJobs)
             return (
                 version: try SchemaMigrator.currentVersion(connection),
                 wrapLimit: try KEKPolicy.wrapLimit(connection),
                 keks: try KEKStore(connection: connection, actor: "status").list(),
                 jobs: jobs,
-                progress: try JobQueue(connection: connection).progress(jobs.map(\.id)),
-                queue: try StatusQueries.queue(connection),
-                workers: try StatusQueries.workers(connection, limit: 100),
+                progress: try queue.progress(jobs.map(\.id)),
+                queue: try StatusQueries.queue(queue),
+                workers: try StatusQueries.workers(queue, limit: 100),
                 history: try StatusQueries.rotationHistory(connection),
-                occurrences: try StatusQueries.lastOccurrences(connection, schedules: NextRotation.intervalScheduleNames(schedules)))
+                occurrences: try queue.lastOccurrences(schedules: NextRotation.intervalScheduleNames(schedules)))
         }
         let limit = read.wrapLimit
         let jobs = read.jobs.map { job(from: $0, progress: read.progress[$0.id]) }
@@ -82,12 +83,16 @@ public final class StatusReporter {
         JobState(rawValue: state)?.isFinished ?? false
     }
 
-    private func job(from row: StatusQueries.JobRow, progress: JobProgressSummary?) -> JobStatus {
+    private func job(from row: TopLevelJob, progress: JobProgressSummary?) -> JobStatus {
         JobStatus(
-            id: row.id, kind: row.kind, state: progress?.state.rawValue ?? row.state, desiredState: row.desiredState,
+            id: row.id, kind: row.kind, state: (progress?.state ?? row.state).rawValue, desiredState: row.desiredState?.rawValue,
             attempt: row.attempt, maxAttempts: row.maxAttempts, done: progress?.done ?? row.progressDone, total: row.progressTotal,
             progressRatio: progress?.ratio, rowsPerSecond: progress?.rate, etaSeconds: progress?.etaSeconds,
             lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
-            createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
+            createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt,
+            parts: row.parts.map {
+                PartsStatus(count: $0.count, done: $0.done, queued: $0.queued, running: $0.running, paused: $0.paused,
+                            completed: $0.completed, failed: $0.failed, cancelled: $0.cancelled)
+            })
     }
 }
