@@ -30,7 +30,7 @@ extension JobQueue {
     /// Jobs per (kind, state), parts included, ordered by kind then state.
     public func countsByKindAndState() throws -> [KindStateCount] {
         try connection.query("SELECT kind, state, count(*)::int8 FROM jobs GROUP BY kind, state ORDER BY kind, state").map {
-            KindStateCount(kind: try $0.decode(0), state: try JobState(decoding: try $0.decode(1)), count: try $0.decode(2))
+            KindStateCount(kind: try $0.decode(0), state: try $0.decodeCase(1), count: try $0.decode(2))
         }
     }
 

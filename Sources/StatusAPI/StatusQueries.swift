@@ -9,7 +9,7 @@ import PostgresClient
 enum StatusQueries {
     /// Jobs per (kind, state), and the age of the oldest runnable queued job.
     static func queue(_ queue: JobQueue) throws -> QueueStatus {
-        QueueStatus(counts: try queue.countsByKindAndState().map { JobCount(kind: $0.kind, state: $0.state.rawValue, count: $0.count) },
+        QueueStatus(counts: try queue.countsByKindAndState().map { JobCount(kind: $0.kind, state: $0.state, count: $0.count) },
                     oldestQueuedAgeSeconds: try queue.oldestRunnableQueuedAgeSeconds())
     }
 

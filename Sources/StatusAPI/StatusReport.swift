@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import KeyManagement
 
 /// The document of `GET /status`, `GET /api/v1/kek/status` and `kek status --json`.
 ///
@@ -44,7 +45,7 @@ public struct StatusReport: Codable, Sendable {
 /// to the GCM seal limit (NIST SP 800-38D 8.3).
 public struct KEKStatus: Codable, Sendable {
     public var id: Int32
-    public var state: String
+    public var state: KEKState
     /// Which root key wraps it (an id, not a key).
     public var rootKeyId: String
     public var createdAt: Date
@@ -67,9 +68,9 @@ public struct JobStatus: Codable, Sendable {
     public var id: Int64
     public var kind: String
     /// The job's state; a parent waiting for parts that are running or queued is `running`.
-    public var state: String
+    public var state: JobState
     /// `paused` or `cancelled` when an operator asked a running job to stop at its next batch.
-    @Nullable public var desiredState: String?
+    @Nullable public var desiredState: JobState?
     public var attempt: Int
     public var maxAttempts: Int
     public var done: Int64
@@ -116,7 +117,7 @@ public struct QueueStatus: Codable, Sendable {
 /// One (kind, state) cell of the queue.
 public struct JobCount: Codable, Sendable, Equatable {
     public var kind: String
-    public var state: String
+    public var state: JobState
     public var count: Int
 }
 

@@ -54,13 +54,13 @@ public final class StatusReporter {
         }
         let limit = read.wrapLimit
         let jobs = read.jobs.map { job(from: $0, progress: read.progress[$0.id]) }
-        let inFlight = jobs.filter { $0.kind == KeyJobKinds.rotation && !isFinished($0.state) }.reduce(Int64(0)) { $0 + $1.done }
+        let inFlight = jobs.filter { $0.kind == KeyJobKinds.rotation && !$0.state.isFinished }.reduce(Int64(0)) { $0 + $1.done }
         let next = NextRotation.estimate(schedules: schedules, activeKEKActivatedAt: read.history.activeKEKActivatedAt,
                                          lastOccurrences: read.occurrences, now: now)
         return StatusReport(
             generatedAt: now, schemaVersion: read.version, expectedSchemaVersion: expectedSchemaVersion, wrapLimit: limit,
             keks: read.keks.map {
-                KEKStatus(id: $0.id, state: $0.state.rawValue, rootKeyId: $0.rootKeyID, createdAt: $0.createdAt,
+                KEKStatus(id: $0.id, state: $0.state, rootKeyId: $0.rootKeyID, createdAt: $0.createdAt,
                           activatedAt: $0.activatedAt, retiredAt: $0.retiredAt, destroyAfter: $0.destroyAfter,
                           destroyedAt: $0.destroyedAt, dekCount: $0.dekCount, wrapCount: $0.wrapCount, wrapLimit: limit,
                           wrapHeadroom: limit - $0.wrapCount)
@@ -79,13 +79,9 @@ public final class StatusReporter {
         ["statement_timeout": "\(statementTimeoutMilliseconds)ms", "lock_timeout": "\(statementTimeoutMilliseconds)ms"]
     }
 
-    private func isFinished(_ state: String) -> Bool {
-        JobState(rawValue: state)?.isFinished ?? false
-    }
-
     private func job(from row: TopLevelJob, progress: JobProgressSummary?) -> JobStatus {
         JobStatus(
-            id: row.id, kind: row.kind, state: (progress?.state ?? row.state).rawValue, desiredState: row.desiredState?.rawValue,
+            id: row.id, kind: row.kind, state: progress?.state ?? row.state, desiredState: row.desiredState,
             attempt: row.attempt, maxAttempts: row.maxAttempts, done: progress?.done ?? row.progressDone, total: row.progressTotal,
             progressRatio: progress?.ratio, rowsPerSecond: progress?.rate, etaSeconds: progress?.etaSeconds,
             lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
