@@ -23,7 +23,7 @@ public struct TopLevelJob: Sendable, Equatable {
 }
 
 /// How many parts a parent has in each state, and their summed `progress_done`.
-public struct JobPartCounts: Sendable, Equatable {
+public struct JobPartCounts: Codable, Sendable, Equatable {
     public var count: Int
     public var done: Int64
     public var queued: Int

@@ -8,8 +8,9 @@ public struct KindStateCount: Sendable, Equatable {
     public var count: Int
 }
 
-/// A worker process as its heartbeat row shows it.
-public struct WorkerHeartbeat: Sendable, Equatable {
+/// A worker process as its heartbeat row shows it. In JSON every key is present
+/// (`stopped_at` is null while the worker runs).
+public struct WorkerHeartbeat: Codable, Sendable, Equatable {
     public var id: String
     public var host: String
     public var pid: Int
@@ -18,12 +19,28 @@ public struct WorkerHeartbeat: Sendable, Equatable {
     public var lastHeartbeatAt: Date
     public var stoppedAt: Date?
     public var heartbeatAgeSeconds: Double
+    /// Not stopped, and a heartbeat within `aliveWithin` seconds.
+    public var alive: Bool
 
     /// Workers refresh their row at least every 10 s; three missed beats mean gone.
     public static let aliveWithin: Double = 30
 
-    /// Not stopped, and a heartbeat within `aliveWithin` seconds.
-    public var alive: Bool { stoppedAt == nil && heartbeatAgeSeconds <= Self.aliveWithin }
+    private enum CodingKeys: String, CodingKey {
+        case id, host, pid, concurrency, startedAt, lastHeartbeatAt, stoppedAt, heartbeatAgeSeconds, alive
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(host, forKey: .host)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(concurrency, forKey: .concurrency)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(lastHeartbeatAt, forKey: .lastHeartbeatAt)
+        try c.encode(stoppedAt, forKey: .stoppedAt) // null, not absent
+        try c.encode(heartbeatAgeSeconds, forKey: .heartbeatAgeSeconds)
+        try c.encode(alive, forKey: .alive)
+    }
 }
 
 extension JobQueue {
@@ -48,10 +65,12 @@ extension JobQueue {
                    extract(epoch FROM now() - last_heartbeat_at)::float8
               FROM workers ORDER BY last_heartbeat_at DESC LIMIT $1
             """, [limit]).map { row in
-            WorkerHeartbeat(
+            let stopped: Date? = try row.decode(6)
+            let age: Double = try row.decode(7)
+            return WorkerHeartbeat(
                 id: try row.decode(0), host: try row.decode(1), pid: Int(try row.decode(2) as Int32),
                 concurrency: Int(try row.decode(3) as Int32), startedAt: try row.decode(4), lastHeartbeatAt: try row.decode(5),
-                stoppedAt: try row.decode(6), heartbeatAgeSeconds: try row.decode(7))
+                stoppedAt: stopped, heartbeatAgeSeconds: age, alive: stopped == nil && age <= WorkerHeartbeat.aliveWithin)
         }
     }
 

@@ -13,14 +13,6 @@ enum StatusQueries {
                     oldestQueuedAgeSeconds: try queue.oldestRunnableQueuedAgeSeconds())
     }
 
-    static func workers(_ queue: JobQueue, limit: Int) throws -> [WorkerStatus] {
-        try queue.workers(limit: limit).map {
-            WorkerStatus(id: $0.id, host: $0.host, pid: $0.pid, concurrency: $0.concurrency, startedAt: $0.startedAt,
-                         lastHeartbeatAt: $0.lastHeartbeatAt, stoppedAt: $0.stoppedAt,
-                         heartbeatAgeSeconds: $0.heartbeatAgeSeconds, alive: $0.alive)
-        }
-    }
-
     /// What the audit log and the jobs table say about past rotations.
     struct RotationHistory {
         var lastFinishedAt: Date?

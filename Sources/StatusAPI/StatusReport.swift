@@ -92,17 +92,8 @@ public struct JobStatus: Codable, Sendable {
     @Nullable public var parts: PartsStatus?
 }
 
-/// How many of a job's parts are in each state, and their progress summed.
-public struct PartsStatus: Codable, Sendable {
-    public var count: Int
-    public var done: Int64
-    public var queued: Int
-    public var running: Int
-    public var paused: Int
-    public var completed: Int
-    public var failed: Int
-    public var cancelled: Int
-}
+/// How many of a job's parts are in each state, and their progress summed (read by `JobQueue`).
+public typealias PartsStatus = JobPartCounts
 
 /// Queue depth for alerting.
 public struct QueueStatus: Codable, Sendable {
@@ -121,22 +112,8 @@ public struct JobCount: Codable, Sendable, Equatable {
     public var count: Int
 }
 
-/// A worker process as its heartbeat row shows it.
-public struct WorkerStatus: Codable, Sendable {
-    public var id: String
-    public var host: String
-    public var pid: Int
-    public var concurrency: Int
-    public var startedAt: Date
-    public var lastHeartbeatAt: Date
-    @Nullable public var stoppedAt: Date?
-    public var heartbeatAgeSeconds: Double
-    /// Not stopped, and a heartbeat within `WorkerStatus.aliveWithin` seconds.
-    public var alive: Bool
-
-    /// Workers refresh their row at least every 10 s; three missed beats mean gone.
-    public static let aliveWithin: Double = WorkerHeartbeat.aliveWithin
-}
+/// A worker process as its heartbeat row shows it (read by `JobQueue`).
+public typealias WorkerStatus = WorkerHeartbeat
 
 /// When the last rotation finished and when the next is due.
 public struct RotationStatus: Codable, Sendable {

@@ -48,7 +48,7 @@ public final class StatusReporter {
                 jobs: jobs,
                 progress: try queue.progress(jobs.map(\.id)),
                 queue: try StatusQueries.queue(queue),
-                workers: try StatusQueries.workers(queue, limit: 100),
+                workers: try queue.workers(limit: 100),
                 history: try StatusQueries.rotationHistory(connection),
                 occurrences: try queue.lastOccurrences(schedules: NextRotation.intervalScheduleNames(schedules)))
         }
@@ -86,9 +86,6 @@ public final class StatusReporter {
             progressRatio: progress?.ratio, rowsPerSecond: progress?.rate, etaSeconds: progress?.etaSeconds,
             lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
             createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt,
-            parts: row.parts.map {
-                PartsStatus(count: $0.count, done: $0.done, queued: $0.queued, running: $0.running, paused: $0.paused,
-                            completed: $0.completed, failed: $0.failed, cancelled: $0.cancelled)
-            })
+            parts: row.parts)
     }
 }

@@ -20,7 +20,7 @@ extension Command {
             let entries = try AuditLog.list(try Database.connect(), limit: try arguments.int("limit") ?? 50,
                                             action: arguments.string("action"))
             if arguments.flag("json") {
-                try JSONOutput.print(entries.map(AuditListRow.init))
+                try JSONOutput.print(entries)
                 return
             }
             print(TextTable.render(["ID", "AT", "LOGIN", "ACTOR", "ACTION", "TARGET", "DETAILS"],
@@ -107,31 +107,4 @@ struct AuditVerification: Encodable {
     var firstBrokenRow: Int64?
     var headHash: String?
     var headProblem: String?
-}
-
-/// A row of `kek audit list --json`: the entry with its details as the JSON object they are.
-struct AuditListRow: Encodable {
-    var id: Int64
-    var at: Date
-    var login: String?
-    var actor: String
-    var action: String
-    var target: String?
-    var details: JSONValue
-    var hash: String
-    var prevHash: String
-    var hashVersion: Int
-
-    init(_ entry: AuditLog.Entry) {
-        id = entry.id
-        at = entry.at
-        login = entry.login
-        actor = entry.actor
-        action = entry.action
-        target = entry.target
-        details = JSONValue(parsing: entry.details)
-        hash = entry.hash
-        prevHash = entry.prevHash
-        hashVersion = entry.hashVersion
-    }
 }
