@@ -23,6 +23,8 @@ final class JSONConventionTests: XCTestCase {
             ["audit", "list", "--json"], ["audit", "verify", "--json"], ["jobs", "list", "--json"],
             ["jobs", "show", jobID, "--json"], ["keys", "list", "--json"], ["verify", "--json"],
             ["rotate", "--plan", "--json"], ["status", "--json"],
+            ["jobs", "pause", jobID, "--json"], ["jobs", "resume", jobID, "--json"], ["rotate", "--json"],
+            ["keys", "generate", "--json"],
         ]
         for command in commands {
             let outcome = try h.run(command)
