@@ -35,7 +35,7 @@ extension JobQueue {
                                         [PostgresArray(ids), JobProgressSummary.window]) {
             let id: Int64 = try row.decode(0)
             summaries[id] = JobProgressSummary(
-                jobID: id, state: JobState(rawValue: try row.decode(1)) ?? .queued, done: try row.decode(2),
+                jobID: id, state: try row.decodeCase(1), done: try row.decode(2),
                 total: try row.decode(3), rate: try row.decode(4), etaSeconds: try row.decode(5))
         }
         return summaries

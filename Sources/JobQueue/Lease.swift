@@ -101,7 +101,7 @@ public struct JobLease: Sendable, Equatable {
              WHERE \(Self.fence) RETURNING state
             """, [jobID, token])
         guard let row = rows.first else { throw JobLeaseLost(jobID: jobID) }
-        return JobState(rawValue: try row.decode(0)) ?? .queued
+        return try row.decodeCase(0)
     }
 
     /// `attempt_errors` with this attempt's error added (the newest 20 are kept).
@@ -120,6 +120,6 @@ public struct JobLease: Sendable, Equatable {
 
     private func desiredState(_ rows: [Row]) throws -> JobState? {
         guard let row = rows.first else { throw JobLeaseLost(jobID: jobID) }
-        return try row.decode(0, as: String?.self).flatMap(JobState.init(rawValue:))
+        return try row.decodeCase(0, as: JobState?.self)
     }
 }

@@ -51,7 +51,7 @@ public struct JobQueue {
     public func countsByState() throws -> [JobState: Int] {
         var counts: [JobState: Int] = [:]
         for row in try connection.query("SELECT state, count(*) FROM jobs GROUP BY state") {
-            if let state = JobState(rawValue: try row.decode(0)) { counts[state] = try row.decode(1) }
+            counts[try row.decodeCase(0, as: JobState.self)] = try row.decode(1)
         }
         return counts
     }
@@ -123,8 +123,8 @@ public struct JobQueue {
     private func control(_ id: Int64, _ sql: String) throws -> ControlOutcome {
         // The job's own row says what happened to it; its parts' rows only follow it.
         if let row = try connection.query(sql, [id]).first(where: { (try? $0.decode(0, as: Int64.self)) == id }) {
-            let state = JobState(rawValue: try row.decode(1)) ?? .queued
-            if let desired = try row.decode(2, as: String?.self).flatMap(JobState.init(rawValue:)) {
+            let state: JobState = try row.decodeCase(1)
+            if let desired = try row.decodeCase(2, as: JobState?.self) {
                 return .requested(desired)
             }
             return .changed(state)

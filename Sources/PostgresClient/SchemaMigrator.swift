@@ -102,7 +102,10 @@ public struct SchemaMigrator {
             """
         do {
             try connection.execute(create)
-        } catch let error as PostgresError where error.sqlState == .uniqueViolation || error.sqlState == "42P07" {
+        } catch let error as PostgresError
+                    where error.sqlState == .uniqueViolation || error.sqlState == "42P07" || error.sqlState == "42710" {
+            // Concurrent first migrations race on the catalog: the loser sees a unique violation,
+            // "relation exists" or (for the table's row type) "type exists"; the second try sees the table.
             try connection.execute(create)
         }
     }

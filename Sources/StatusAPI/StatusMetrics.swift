@@ -15,7 +15,7 @@ public enum StatusMetrics {
         var out = PrometheusExposition()
         try out.family("kek_deks", type: .gauge, help: "DEKs wrapped under each KEK.")
         for kek in report.keks {
-            try out.sample("kek_deks", labels: [("kek_id", String(kek.id)), ("state", kek.state)], value: Double(kek.dekCount))
+            try out.sample("kek_deks", labels: [("kek_id", String(kek.id)), ("state", kek.state.rawValue)], value: Double(kek.dekCount))
         }
         try out.family("kek_kek_wraps_total", type: .counter,
                        help: "AES-GCM seals made under each KEK, counted against kek_kek_wrap_limit (NIST SP 800-38D 8.3).")
@@ -31,7 +31,7 @@ public enum StatusMetrics {
         try out.sample("kek_kek_wrap_limit", value: Double(report.wrapLimit))
         try out.family("kek_kek_info", type: .gauge, help: "One series per KEK with its lifecycle state; the value is always 1.")
         for kek in report.keks {
-            try out.sample("kek_kek_info", labels: [("kek_id", String(kek.id)), ("state", kek.state)], value: 1)
+            try out.sample("kek_kek_info", labels: [("kek_id", String(kek.id)), ("state", kek.state.rawValue)], value: 1)
         }
         try out.family("kek_active_kek_age_seconds", type: .gauge,
                        help: "Time since the active KEK was activated (its age against the cryptoperiod).")
@@ -123,12 +123,12 @@ public enum StatusMetrics {
     private static func renderJobs(_ report: StatusReport, into out: inout PrometheusExposition) throws {
         try out.family("kek_jobs", type: .gauge, help: "Jobs in the jobs table per kind and state (finished jobs until pruned).")
         for cell in report.queue.counts {
-            try out.sample("kek_jobs", labels: [("kind", cell.kind), ("state", cell.state)], value: Double(cell.count))
+            try out.sample("kek_jobs", labels: [("kind", cell.kind), ("state", cell.state.rawValue)], value: Double(cell.count))
         }
         try out.family("kek_queue_oldest_queued_age_seconds", type: .gauge,
                        help: "Age of the oldest runnable job no worker has claimed; 0 when none waits.")
         try out.sample("kek_queue_oldest_queued_age_seconds", value: report.queue.oldestQueuedAgeSeconds ?? 0)
-        try renderActiveJobs(report.jobs.filter { !(JobState(rawValue: $0.state)?.isFinished ?? true) }, into: &out)
+        try renderActiveJobs(report.jobs.filter { !$0.state.isFinished }, into: &out)
     }
 
     /// Progress of the active top-level jobs, per kind (a kind runs one at a time when it has a

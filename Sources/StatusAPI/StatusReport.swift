@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import KeyManagement
 
 /// The document of `GET /status`, `GET /api/v1/kek/status` and `kek status --json`.
@@ -44,7 +45,7 @@ public struct StatusReport: Codable, Sendable {
 /// to the GCM seal limit (NIST SP 800-38D 8.3).
 public struct KEKStatus: Codable, Sendable {
     public var id: Int32
-    public var state: String
+    public var state: KEKState
     /// Which root key wraps it (an id, not a key).
     public var rootKeyId: String
     public var createdAt: Date
@@ -65,7 +66,7 @@ public struct KEKStatus: Codable, Sendable {
     public var rootKeyRecorded: Bool
 
     /// Active or decrypt_only: applications or rotations still need to open it.
-    public var inUse: Bool { state == KEKState.active.rawValue || state == KEKState.decryptOnly.rawValue }
+    public var inUse: Bool { state == .active || state == .decryptOnly }
     /// In use under a root key id that no kek process has proven it can open.
     public var unopenable: Bool { inUse && !rootKeyRecorded }
 }
@@ -76,9 +77,9 @@ public struct JobStatus: Codable, Sendable {
     public var id: Int64
     public var kind: String
     /// The job's state; a parent waiting for parts that are running or queued is `running`.
-    public var state: String
+    public var state: JobState
     /// `paused` or `cancelled` when an operator asked a running job to stop at its next batch.
-    @Nullable public var desiredState: String?
+    @Nullable public var desiredState: JobState?
     public var attempt: Int
     public var maxAttempts: Int
     public var done: Int64
@@ -100,17 +101,8 @@ public struct JobStatus: Codable, Sendable {
     @Nullable public var parts: PartsStatus?
 }
 
-/// How many of a job's parts are in each state, and their progress summed.
-public struct PartsStatus: Codable, Sendable {
-    public var count: Int
-    public var done: Int64
-    public var queued: Int
-    public var running: Int
-    public var paused: Int
-    public var completed: Int
-    public var failed: Int
-    public var cancelled: Int
-}
+/// How many of a job's parts are in each state, and their progress summed (read by `JobQueue`).
+public typealias PartsStatus = JobPartCounts
 
 /// Queue depth for alerting.
 public struct QueueStatus: Codable, Sendable {
@@ -125,26 +117,12 @@ public struct QueueStatus: Codable, Sendable {
 /// One (kind, state) cell of the queue.
 public struct JobCount: Codable, Sendable, Equatable {
     public var kind: String
-    public var state: String
+    public var state: JobState
     public var count: Int
 }
 
-/// A worker process as its heartbeat row shows it.
-public struct WorkerStatus: Codable, Sendable {
-    public var id: String
-    public var host: String
-    public var pid: Int
-    public var concurrency: Int
-    public var startedAt: Date
-    public var lastHeartbeatAt: Date
-    @Nullable public var stoppedAt: Date?
-    public var heartbeatAgeSeconds: Double
-    /// Not stopped, and a heartbeat within `WorkerStatus.aliveWithin` seconds.
-    public var alive: Bool
-
-    /// Workers refresh their row at least every 10 s; three missed beats mean gone.
-    public static let aliveWithin: Double = 30
-}
+/// A worker process as its heartbeat row shows it (read by `JobQueue`).
+public typealias WorkerStatus = WorkerHeartbeat
 
 /// When the last rotation finished and when the next is due.
 public struct RotationStatus: Codable, Sendable {

@@ -39,28 +39,29 @@ public final class StatusReporter {
     public func report() throws -> StatusReport {
         let now = Date()
         let read = try connection.transaction(.readOnlySnapshot, settings: limits) {
-            let jobs = try StatusQueries.jobs(connection, activeLimit: 100, recentLimit: recentJobs)
+            let queue = JobQueue(connection: connection)
+            let jobs = try queue.topLevelJobs(activeLimit: 100, recentLimit: recentJobs)
             return (
                 version: try SchemaMigrator.currentVersion(connection),
                 wrapLimit: try KEKPolicy.wrapLimit(connection),
                 keks: try KEKStore(connection: connection, actor: "status").list(),
                 recordedRoots: try RootKeyIdentities.recordedIDs(connection),
                 jobs: jobs,
-                progress: try JobQueue(connection: connection).progress(jobs.map(\.id)),
-                queue: try StatusQueries.queue(connection),
-                workers: try StatusQueries.workers(connection, limit: 100),
+                progress: try queue.progress(jobs.map(\.id)),
+                queue: try StatusQueries.queue(queue),
+                workers: try queue.workers(limit: 100),
                 history: try StatusQueries.rotationHistory(connection),
-                occurrences: try StatusQueries.lastOccurrences(connection, schedules: NextRotation.intervalScheduleNames(schedules)))
+                occurrences: try queue.lastOccurrences(schedules: NextRotation.intervalScheduleNames(schedules)))
         }
         let limit = read.wrapLimit
         let jobs = read.jobs.map { job(from: $0, progress: read.progress[$0.id]) }
-        let inFlight = jobs.filter { $0.kind == KeyJobKinds.rotation && !isFinished($0.state) }.reduce(Int64(0)) { $0 + $1.done }
+        let inFlight = jobs.filter { $0.kind == KeyJobKinds.rotation && !$0.state.isFinished }.reduce(Int64(0)) { $0 + $1.done }
         let next = NextRotation.estimate(schedules: schedules, activeKEKActivatedAt: read.history.activeKEKActivatedAt,
                                          lastOccurrences: read.occurrences, now: now)
         return StatusReport(
             generatedAt: now, schemaVersion: read.version, expectedSchemaVersion: expectedSchemaVersion, wrapLimit: limit,
             keks: read.keks.map {
-                KEKStatus(id: $0.id, state: $0.state.rawValue, rootKeyId: $0.rootKeyID, createdAt: $0.createdAt,
+                KEKStatus(id: $0.id, state: $0.state, rootKeyId: $0.rootKeyID, createdAt: $0.createdAt,
                           activatedAt: $0.activatedAt, retiredAt: $0.retiredAt, destroyAfter: $0.destroyAfter,
                           destroyedAt: $0.destroyedAt, dekCount: $0.dekCount, wrapCount: $0.wrapCount, wrapLimit: limit,
                           wrapHeadroom: limit - $0.wrapCount, rootKeyRecorded: read.recordedRoots.contains($0.rootKeyID))
@@ -79,16 +80,13 @@ public final class StatusReporter {
         ["statement_timeout": "\(statementTimeoutMilliseconds)ms", "lock_timeout": "\(statementTimeoutMilliseconds)ms"]
     }
 
-    private func isFinished(_ state: String) -> Bool {
-        JobState(rawValue: state)?.isFinished ?? false
-    }
-
-    private func job(from row: StatusQueries.JobRow, progress: JobProgressSummary?) -> JobStatus {
+    private func job(from row: TopLevelJob, progress: JobProgressSummary?) -> JobStatus {
         JobStatus(
-            id: row.id, kind: row.kind, state: progress?.state.rawValue ?? row.state, desiredState: row.desiredState,
+            id: row.id, kind: row.kind, state: progress?.state ?? row.state, desiredState: row.desiredState,
             attempt: row.attempt, maxAttempts: row.maxAttempts, done: progress?.done ?? row.progressDone, total: row.progressTotal,
             progressRatio: progress?.ratio, rowsPerSecond: progress?.rate, etaSeconds: progress?.etaSeconds,
             lastError: row.lastError.map(PublicText.scrub), leaseOwner: row.leaseOwner, leaseExpiresAt: row.leaseExpiresAt,
-            createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt, parts: row.parts)
+            createdAt: row.createdAt, startedAt: row.startedAt, finishedAt: row.finishedAt,
+            parts: row.parts)
     }
 }

@@ -21,7 +21,7 @@ final class StatusReportTests: XCTestCase {
         XCTAssertEqual(report.schemaVersion, try StatusFixture.latestSchemaVersion)
         XCTAssertEqual(report.keks.count, 1)
         let kek = try XCTUnwrap(report.keks.first)
-        XCTAssertEqual(kek.state, "active")
+        XCTAssertEqual(kek.state, .active)
         XCTAssertEqual(kek.dekCount, 300)
         XCTAssertEqual(kek.dekCount, Int64(try fixture.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [kek.id])))
         XCTAssertEqual(kek.wrapCount, Int64(try fixture.count("SELECT kek_wraps($1)", [kek.id])))
@@ -30,10 +30,10 @@ final class StatusReportTests: XCTestCase {
 
         let listed = try XCTUnwrap(report.jobs.first { $0.id == job.id })
         XCTAssertEqual(listed.kind, KeyJobKinds.rotation)
-        XCTAssertEqual(listed.state, "queued")
+        XCTAssertEqual(listed.state, .queued)
         XCTAssertEqual(listed.done, 0)
         XCTAssertNil(listed.etaSeconds)
-        XCTAssertEqual(report.queue.counts, [JobCount(kind: KeyJobKinds.rotation, state: "queued", count: 1)])
+        XCTAssertEqual(report.queue.counts, [JobCount(kind: KeyJobKinds.rotation, state: .queued, count: 1)])
 
         XCTAssertEqual(Set(report.workers.map(\.id)), ["w-alive", "w-gone"])
         XCTAssertEqual(report.workers.first { $0.id == "w-alive" }?.alive, true)

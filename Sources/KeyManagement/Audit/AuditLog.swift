@@ -18,7 +18,8 @@ public enum AuditLog {
         public var actor: String
         public var action: String
         public var target: String?
-        public var details: String
+        /// JSON text; `--json` prints it as the object it is.
+        @EmbeddedJSON public var details: String
         public var hash: String
         public var prevHash: String
         public var hashVersion: Int

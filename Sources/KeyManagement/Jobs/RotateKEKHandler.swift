@@ -52,22 +52,19 @@ struct RotateKEKHandler: JobHandler {
 
     /// The parts' combined result once all have finished; nil (after recording progress) while some run.
     private func partsOutcome(_ context: JobContext, _ checkpoint: inout RotationCheckpoint) throws -> RewrapPartResult? {
-        let parts = try context.connection.query(
-            "SELECT state, progress_done, result::text, last_error FROM jobs WHERE parent_id = $1", [context.job.id])
         var combined = RewrapPartResult(rewrapped: 0, failures: [])
         var unfinished = false
-        for part in parts {
-            let state: String = try part.decode(0)
-            combined.rewrapped += try part.decode(1)
-            switch state {
-            case "completed":
-                if let text: String = try part.decode(2) {
+        for part in try JobQueue(connection: context.connection).parts(of: context.job.id) {
+            combined.rewrapped += part.progressDone
+            switch part.state {
+            case .completed:
+                if let text = part.resultJSON {
                     combined.failures += try JobJSON.decode(RewrapPartResult.self, from: text).failures
                 }
-            case "failed", "cancelled":
+            case .failed, .cancelled:
                 // The sweep redoes whatever this part left; its error is kept on its own row.
                 break
-            default:
+            case .queued, .running, .paused:
                 unfinished = true
             }
         }

@@ -2,7 +2,7 @@ import Foundation
 import PostgresClient
 
 /// The lifecycle states of DESIGN.md (after NIST SP 800-57).
-public enum KEKState: String, Sendable, CaseIterable {
+public enum KEKState: String, Sendable, CaseIterable, Codable {
     case pending, active, retired, destroyed, compromised
     case decryptOnly = "decrypt_only"
 }

@@ -173,7 +173,7 @@ public struct KEKStore {
             ORDER BY k.id DESC
             """).map { row in
             KEKRecord(
-                id: try row.decode(0), state: KEKState(rawValue: try row.decode(1)) ?? .pending,
+                id: try row.decode(0), state: try row.decodeCase(1),
                 rootKeyID: try row.decode(2), createdAt: try row.decode(3), activatedAt: try row.decode(4),
                 retiredAt: try row.decode(5), destroyAfter: try row.decode(6), destroyedAt: try row.decode(7),
                 wrapCount: try row.decode(8), dekCount: try row.decode(9))
@@ -184,7 +184,7 @@ public struct KEKStore {
         guard let row = try connection.query("SELECT state FROM keks WHERE id = $1 FOR UPDATE", [id]).first else {
             throw KeyManagementError.kekNotFound(id: id)
         }
-        return KEKState(rawValue: try row.decode(0)) ?? .pending
+        return try row.decodeCase(0)
     }
 
     func dekCount(_ id: Int32) throws -> Int64 {

@@ -33,16 +33,16 @@ enum ReencryptStart {
     private static func checkNamed(_ connection: PostgresConnection, _ ids: [Int32]) throws {
         let states = Dictionary(uniqueKeysWithValues: try connection.query(
             "SELECT id, state FROM keks WHERE id = ANY($1::int4[])", [PostgresArray(ids)])
-            .map { (try $0.decode(0, as: Int32.self), try $0.decode(1, as: String.self)) })
+            .map { (try $0.decode(0, as: Int32.self), try $0.decodeCase(1, as: KEKState.self)) })
         for id in ids {
             guard let state = states[id] else { throw PermanentJobError(KeyManagementError.kekNotFound(id: id).description) }
-            switch KEKState(rawValue: state) {
-            case .active?:
+            switch state {
+            case .active:
                 throw PermanentJobError("KEK \(id) is the active KEK: mark it compromised first ('kek keys compromised \(id)', "
                     + "which activates a replacement), or re-encrypt everything with 'kek reencrypt --all'")
-            case .destroyed?, .pending?:
-                throw PermanentJobError("KEK \(id) is \(state) and wraps no DEK: nothing to re-encrypt")
-            default:
+            case .destroyed, .pending:
+                throw PermanentJobError("KEK \(id) is \(state.rawValue) and wraps no DEK: nothing to re-encrypt")
+            case .retired, .decryptOnly, .compromised:
                 break
             }
         }

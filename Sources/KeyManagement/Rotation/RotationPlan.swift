@@ -8,7 +8,7 @@ import PostgresClient
 public struct RotationPlan: Codable, Sendable {
     public struct KEKLine: Codable, Sendable {
         public var id: Int32
-        public var state: String
+        public var state: KEKState
         public var deks: Int64
         public var wrapCount: Int64
         /// Wraps left before the configured limit.
@@ -55,15 +55,15 @@ public struct RotationPlan: Codable, Sendable {
             FROM keks k WHERE k.state IN ('active', 'decrypt_only') ORDER BY k.id
             """).map { row in
             let wraps: Int64 = try row.decode(3)
-            return KEKLine(id: try row.decode(0), state: try row.decode(1), deks: try row.decode(2), wrapCount: wraps,
+            return KEKLine(id: try row.decode(0), state: try row.decodeCase(1), deks: try row.decode(2), wrapCount: wraps,
                            wrapHeadroom: limit - wraps)
         }
-        let active = all.first { $0.state == KEKState.active.rawValue }
-        let leftBehind = all.contains { $0.state == KEKState.decryptOnly.rawValue && $0.deks > 0 }
+        let active = all.first { $0.state == .active }
+        let leftBehind = all.contains { $0.state == .decryptOnly && $0.deks > 0 }
         let generates = !(rewrapOnly ?? leftBehind)
         if !generates && active == nil { throw KeyManagementError.noActiveKEK }
-        let keks = generates ? all : all.filter { $0.state == KEKState.decryptOnly.rawValue }
-        let states = keks.map(\.state)
+        let keks = generates ? all : all.filter { $0.state == .decryptOnly }
+        let states = keks.map(\.state.rawValue)
         let projects = try connection.query("""
             SELECT project_id, sum(secrets)::int8, sum(signing_keys)::int8 FROM (
                 SELECT s.project_id, 1 AS secrets, 0 AS signing_keys FROM project_secrets s

@@ -26,7 +26,7 @@ public struct SigningKeyRecord: Codable, Sendable, Equatable {
     init(row: Row) throws {
         id = try row.decode(0)
         projectID = try row.decode(1)
-        status = SigningKeyStatus(rawValue: try row.decode(2)) ?? .revoked
+        status = try row.decodeCase(2)
         createdAt = try row.decode(3)
         revokedAt = try row.decode(4)
     }

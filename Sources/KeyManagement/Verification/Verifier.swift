@@ -18,6 +18,44 @@ public struct VerificationReport: Codable, Sendable {
     public var unopenableRetiredKEKs: [Int32] = []
 
     public var passed: Bool { failures.isEmpty }
+
+    public init() {}
+}
+
+/// In JSON, `deks_per_kek` is an array of objects (`[{"kek_id": 2, "deks": 30000}]`, ordered
+/// by KEK id): a dictionary keyed by a number would otherwise encode as the flat array
+/// `[2, 30000]` (README "JSON output"). The flat form still decodes.
+extension VerificationReport {
+    struct KEKCount: Codable {
+        var kekId: Int32
+        var deks: Int64
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deksPerKek, keksChecked, deksChecked, valuesChecked, failures
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let counts = try? c.decode([KEKCount].self, forKey: .deksPerKek) {
+            deksPerKek = Dictionary(counts.map { ($0.kekId, $0.deks) }, uniquingKeysWith: +)
+        } else {
+            deksPerKek = try c.decode([Int32: Int64].self, forKey: .deksPerKek)
+        }
+        keksChecked = try c.decode(Int.self, forKey: .keksChecked)
+        deksChecked = try c.decode(Int64.self, forKey: .deksChecked)
+        valuesChecked = try c.decode(Int64.self, forKey: .valuesChecked)
+        failures = try c.decode([VerificationFailure].self, forKey: .failures)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(deksPerKek.sorted { $0.key < $1.key }.map { KEKCount(kekId: $0.key, deks: $0.value) }, forKey: .deksPerKek)
+        try c.encode(keksChecked, forKey: .keksChecked)
+        try c.encode(deksChecked, forKey: .deksChecked)
+        try c.encode(valuesChecked, forKey: .valuesChecked)
+        try c.encode(failures, forKey: .failures)
+    }
 }
 
 public struct VerificationFailure: Codable, Sendable, Equatable {

@@ -84,7 +84,7 @@ struct DemoStory {
     }
 
     private func summary(_ connection: PostgresConnection, store: KEKStore, job: Int64, verification: VerificationReport) throws {
-        let result: String? = try connection.query("SELECT result::text FROM jobs WHERE id = $1", [job]).first?.decode(0)
+        let result = try JobQueue(connection: connection).job(job)?.resultJSON
         let rotation = try result.map { try JobJSON.decode(DemoRotationResult.self, from: $0) }
         let audit = try AuditLog.verify(connection)
         print("\nsummary (read from the database)")

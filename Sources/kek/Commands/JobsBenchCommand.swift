@@ -28,26 +28,21 @@ extension Command {
                 return level
             }
             let db = try PostgresConnection(url)
-            guard try db.query("SELECT to_regclass('jobs') IS NOT NULL")[0].decode(0, as: Bool.self) else {
+            let queue = JobQueue(connection: db)
+            guard try queue.schemaInstalled() else {
                 throw CommandFailure("the database has no jobs table; run 'kek migrate' first")
             }
             let kind = "bench.empty"
-            defer { _ = try? db.execute("DELETE FROM jobs WHERE kind IN ($1, 'bench.history')", [kind]) }
-            if history > 0 {
-                try db.execute("""
-                    INSERT INTO jobs (kind, state, attempt, finished_at)
-                    SELECT 'bench.history', 'completed', 1, now() FROM generate_series(1, $1::int8)
-                    """, [history])
-                try db.execute("ANALYZE jobs")
-            }
+            defer { _ = try? queue.deleteJobs(kinds: [kind, "bench.history"]) }
+            if history > 0 { try queue.addFinishedHistory(kind: "bench.history", count: history) }
             var handlers = JobHandlerRegistry()
             handlers.register(kind) { _ in .completed(result: nil) }
             print("jobs: \(count) per run, finished jobs in the table: \(history)")
             for level in levels {
-                try db.execute("DELETE FROM jobs WHERE kind = $1", [kind])
-                try JobQueue(connection: db).enqueueMany(JobRequest(kind: kind), count: count)
+                try queue.deleteJobs(kinds: [kind])
+                try queue.enqueueMany(JobRequest(kind: kind), count: count)
                 // Start every run from the same table state, not from the previous run's dead rows.
-                try db.execute("VACUUM ANALYZE jobs")
+                try queue.vacuumJobs()
                 var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench:\(getpid())")
                 configuration.concurrency = level
                 configuration.retention = nil
@@ -55,8 +50,7 @@ extension Command {
                 let worker = JobWorker(configuration: configuration, handlers: handlers, events: NoEvents())
                 let started = Date()
                 worker.start()
-                while try db.query("SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'completed'",
-                                   [kind])[0].decode(0, as: Int.self) > 0 {
+                while try queue.uncompletedCount(kind: kind) > 0 {
                     Thread.sleep(forTimeInterval: 0.02)
                 }
                 let seconds = Date().timeIntervalSince(started)

@@ -60,7 +60,7 @@ extension Command {
                   + "to the active KEK \(plan.targetKek.map(String.init) ?? "?"):")
         }
         print(TextTable.render(["KEK", "STATE", "DEKS", "WRAPS", "HEADROOM"], plan.keks.map {
-            [String($0.id), $0.state, Formatting.count($0.deks), Formatting.count($0.wrapCount), Formatting.count($0.wrapHeadroom)]
+            [String($0.id), $0.state.rawValue, Formatting.count($0.deks), Formatting.count($0.wrapCount), Formatting.count($0.wrapHeadroom)]
         }))
         if !plan.projects.isEmpty {
             print(TextTable.render(["PROJECT", "SECRETS", "SIGNING KEYS"], plan.projects.map {

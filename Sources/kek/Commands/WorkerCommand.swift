@@ -72,7 +72,7 @@ extension Command {
 
             // Refuse to start on a database without the jobs schema, with a clear hint.
             let check = try Database.connect()
-            guard try check.query("SELECT to_regclass('jobs') IS NOT NULL")[0].decode(0, as: Bool.self) else {
+            guard try JobQueue(connection: check).schemaInstalled() else {
                 throw CommandFailure("the database has no jobs table; run 'kek migrate' first")
             }
             // A keyring with a recorded id and another key is refused before anything runs;

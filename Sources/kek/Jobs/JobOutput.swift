@@ -26,6 +26,8 @@ enum JobOutput {
         return object
     }
 
+    /// The job row, without its own progress columns: `progress` (above) is the one
+    /// done/total/rate every view shows (README "JSON output": one name per concept).
     static func json(_ job: Job) -> [String: Any] {
         func embed(_ text: String?) -> Any {
             guard let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
@@ -41,7 +43,6 @@ enum JobOutput {
             "attempt": job.attempt, "max_attempts": job.maxAttempts, "max_run_seconds": optional(job.maxRunSeconds),
             "unique_key": optional(job.uniqueKey), "parent_id": optional(job.parentID),
             "lease_owner": optional(job.leaseOwner), "lease_expires_at": date(job.leaseExpiresAt),
-            "progress_done": job.progressDone, "progress_total": optional(job.progressTotal), "rate": optional(job.rate),
             "checkpoint": embed(job.checkpointJSON), "result": embed(job.resultJSON), "last_error": optional(job.lastError),
             "created_at": date(job.createdAt), "updated_at": date(job.updatedAt), "started_at": date(job.startedAt),
             "attempted_at": date(job.attemptedAt), "checkpointed_at": date(job.checkpointedAt),
@@ -55,7 +56,8 @@ enum JobOutput {
     }
 
     static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().timeSeparator(.colon).time(includingFractionalSeconds: false))
+        // RFC 3339 in UTC with `Z` (README "JSON output"); the tables show the same text.
+        date.formatted(.iso8601)
     }
 
     static func table(_ jobs: [Job], _ progress: [Int64: JobProgressSummary]) -> String {

@@ -51,6 +51,6 @@ enum JobWaiter {
     }
 
     static func workerSeen(_ connection: PostgresConnection) throws -> Bool {
-        try connection.query("SELECT EXISTS (SELECT 1 FROM workers WHERE last_heartbeat_at > now() - interval '30 seconds')")[0].decode(0)
+        try JobQueue(connection: connection).anyWorkerAlive()
     }
 }

@@ -9,7 +9,7 @@ enum StatusTable {
         sections.append(report.keks.isEmpty ? "  none" : TextTable.render(
             ["ID", "STATE", "DEKS", "WRAPS", "HEADROOM", "CREATED", "ACTIVATED", "RETIRED"],
             report.keks.map {
-                [String($0.id), $0.state, Formatting.count($0.dekCount), Formatting.count($0.wrapCount),
+                [String($0.id), $0.state.rawValue, Formatting.count($0.dekCount), Formatting.count($0.wrapCount),
                  Formatting.count($0.wrapHeadroom), Formatting.time($0.createdAt), Formatting.time($0.activatedAt),
                  Formatting.time($0.retiredAt)]
             }))
@@ -29,7 +29,7 @@ enum StatusTable {
         } ?? "none on record"))
         sections.append("next rotation: " + (rotation.nextDueAt.map { Formatting.time($0) + " (\(rotation.nextBasis))" }
             ?? rotation.nextBasis))
-        let waiting = report.queue.counts.filter { $0.state == "queued" }.reduce(0) { $0 + $1.count }
+        let waiting = report.queue.counts.filter { $0.state == .queued }.reduce(0) { $0 + $1.count }
         sections.append("queue: \(Formatting.count(waiting)) queued"
             + (report.queue.oldestQueuedAgeSeconds.map { ", oldest waiting \(Formatting.duration($0))" } ?? ""))
         if let expected = report.expectedSchemaVersion, expected != report.schemaVersion {
@@ -43,7 +43,7 @@ enum StatusTable {
         let parts = job.parts.map { "\($0.completed)/\($0.count) done" + ($0.running > 0 ? ", \($0.running) running" : "") } ?? "-"
         var error = job.lastError ?? "-"
         if error.count > 60 { error = String(error.prefix(57)) + "..." }
-        return [String(job.id), job.kind, job.state + (job.desiredState.map { " -> \($0)" } ?? ""),
+        return [String(job.id), job.kind, job.state.rawValue + (job.desiredState.map { " -> \($0.rawValue)" } ?? ""),
                 "\(job.attempt)/\(job.maxAttempts)", "\(Formatting.count(job.done))/\(total)",
                 job.rowsPerSecond.map { Formatting.count(Int($0.rounded())) } ?? "-",
                 job.etaSeconds.map(Formatting.duration) ?? "-", parts, error]
