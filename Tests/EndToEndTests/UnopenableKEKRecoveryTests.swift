@@ -45,5 +45,14 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
         XCTAssertEqual(values.checked, 500)
         XCTAssertEqual(values.wrong, 0)
         FleetLogs.stop(worker, s.kek)
+
+        // Step 4: the empty unopenable KEK retired, verify passes again (it names KEK `lost`
+        // without counting it), so the old KEKs can still be destroyed (KK007).
+        XCTAssertEqual(try s.kek.run(["keys", "retire", String(lost)]).status, 0)
+        let verify = try s.kek.run(["verify"])
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        XCTAssertTrue(verify.stdout.contains("KEK \(lost): retired and not openable"), verify.stdout)
+        let destroy = try s.kek.run(["keys", "destroy", String(s.firstKEK), "--after", "2h"])
+        XCTAssertEqual(destroy.status, 0, destroy.stderr)
     }
 }

@@ -12,6 +12,10 @@ public struct VerificationReport: Codable, Sendable {
     public var valuesChecked: Int64 = 0
     /// Every row that failed, with the reason (ids only, never bytes).
     public var failures: [VerificationFailure] = []
+    /// Retired KEKs this keyring cannot open. Not failures: the database keeps a retired KEK
+    /// empty (KK003), so nothing depends on it, and counting it would block every later
+    /// destruction (KK007 needs a verify without failures), its own included.
+    public var unopenedRetiredKeks: [Int32] = []
 
     public var passed: Bool { failures.isEmpty }
 }
@@ -45,10 +49,13 @@ public struct Verifier {
         var usable: Set<Int32> = []
         for row in try connection.query("SELECT id, state FROM keks WHERE wrapped_key IS NOT NULL ORDER BY id") {
             let id: Int32 = try row.decode(0)
+            let state: String = try row.decode(1)
             do {
                 _ = try keks.cipher(id)
                 usable.insert(id)
                 report.keksChecked += 1
+            } catch where state == KEKState.retired.rawValue {
+                report.unopenedRetiredKeks.append(id)
             } catch {
                 report.failures.append(VerificationFailure(table: "keks", id: "\(id)", reason: "\(error)"))
             }

@@ -23,6 +23,9 @@ extension Command {
                     print("KEK \(kek): \(Formatting.count(count)) DEKs open")
                 }
                 for failure in report.failures { print("FAILED \(failure.table) \(failure.id): \(failure.reason)") }
+                for kek in report.unopenedRetiredKeks {
+                    print("KEK \(kek): retired and not openable by this keyring; no DEK is under it, so not a failure")
+                }
                 try KEKHealthOutput.report(session.connection, rootKeys: session.rootKeys, json: false)
                 print("checked \(report.keksChecked) KEKs, \(Formatting.count(report.deksChecked)) DEKs, "
                     + "\(Formatting.count(report.valuesChecked)) values: \(report.failures.count) failures")
