@@ -2,7 +2,8 @@
 // kek: a worker that keeps a PostgreSQL secrets store safe over time.
 // Layers, each depending only on the ones above it:
 //   CLibPQ, CLibCrypto, CSystemHardening   system shims
-//   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer   no domain words
+//   CPKCS11                     PKCS#11 headers (the module is dlopen'ed at run time)
+//   PostgresClient, EnvelopeCrypto, ThrowawayPostgres, HTTPServer, PKCS11   no domain words
 //   JobQueue                    jobs, leases, checkpoints (no key words)
 //   KeyManagement               KEKs, DEKs, rotation, import, audit
 //   StatusAPI, kek              the HTTP status endpoints and the CLI (thin)
@@ -26,13 +27,16 @@ let package = Package(
             providers: [.apt(["libssl-dev", "pkg-config"]), .brew(["openssl@3"])]
         ),
         .systemLibrary(name: "CSystemHardening"),
+        // PKCS#11 headers only (libp11-kit-dev): the module itself is loaded with dlopen.
+        .systemLibrary(name: "CPKCS11", providers: [.apt(["libp11-kit-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
         .target(name: "EnvelopeCrypto", dependencies: ["CLibCrypto", "CSystemHardening"]),
         .target(name: "ThrowawayPostgres"),
         .target(name: "HTTPServer"),
-        .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto"]),
+        .target(name: "PKCS11", dependencies: ["CPKCS11"]),
+        .target(name: "KeyWrapping", dependencies: ["EnvelopeCrypto", "PKCS11"]),
         .target(name: "JobQueue", dependencies: ["PostgresClient"]),
-        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue"]),
+        .target(name: "KeyManagement", dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "PKCS11", "JobQueue"]),
         .target(name: "StatusAPI", dependencies: ["HTTPServer", "JobQueue", "KeyManagement", "PostgresClient"]),
         // Migrations embedded in the binary: a generator run at build time by a build-tool plugin
         // over sql/*.sql (both live under Sources/ to keep the top-level layout fixed).
@@ -43,14 +47,15 @@ let package = Package(
         .executableTarget(name: "crypto-bench", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .executableTarget(
             name: "kek",
-            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "JobQueue", "KeyManagement", "ThrowawayPostgres", "StatusAPI",
-                           "KekMigrations"],
+            dependencies: ["PostgresClient", "EnvelopeCrypto", "KeyWrapping", "PKCS11", "JobQueue", "KeyManagement", "ThrowawayPostgres",
+                           "StatusAPI", "KekMigrations"],
             exclude: ["Bench/peer_rewrap.py"]
         ),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres", "KekMigrations"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
+        .testTarget(name: "PKCS11Tests", dependencies: ["PKCS11", "KeyWrapping", "EnvelopeCrypto", "TestSupport"]),
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),

@@ -17,6 +17,9 @@ public enum EnvelopeError: Error, Equatable, Sendable {
     case tooLong(length: Int)
     /// OpenSSL reported a failure that is not about the data (allocation, RNG, provider).
     case cryptoLibraryFailure(function: String, reason: String)
+    /// A key held outside this process (in an HSM, behind PKCS#11) could not be used; `reason`
+    /// names the module, token, function and return code.
+    case keyProviderFailure(reason: String)
 }
 
 extension EnvelopeError: CustomStringConvertible {
@@ -39,6 +42,8 @@ extension EnvelopeError: CustomStringConvertible {
             return "message of \(length) bytes is too long for one envelope"
         case let .cryptoLibraryFailure(function, reason):
             return "OpenSSL \(function) failed: \(reason)"
+        case let .keyProviderFailure(reason):
+            return reason
         }
     }
 }

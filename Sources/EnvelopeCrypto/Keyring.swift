@@ -8,6 +8,10 @@ import Darwin
 ///
 /// Why a list: a key is rotated by putting a new key first and keeping the old one behind it until
 /// nothing sealed under it remains. The text form is `<id>:<base64 of 32 bytes>,...`.
+///
+/// An entry may instead name a key held elsewhere: `<id>:pkcs11:token=...;object=...?...`
+/// (a PKCS#11 URI, RFC 7512, with any comma in it written `%2C`). Such an entry is kept as
+/// text here, as a `reference`; the caller resolves it (this layer loads no modules).
 public struct Keyring: Sendable {
     /// Longest id accepted, so an id can never be a misplaced key (base64 of 32 bytes is 44).
     public static let maximumIDLength = 40
@@ -17,14 +21,24 @@ public struct Keyring: Sendable {
     /// Ids in the order given; the first is the active one.
     public let ids: [String]
     private let keys: [String: SymmetricKey]
+    private let references: [String: String]
+
+    /// What the text before a reference entry's URI starts with.
+    public static let referencePrefix = "pkcs11:"
 
     /// The id of the key new envelopes are sealed with.
     public var activeID: String { ids[0] }
-    /// The key new envelopes are sealed with.
-    public var active: SymmetricKey { keys[ids[0]]! }
+    /// The key new envelopes are sealed with, or nil when the active entry is a reference.
+    public var active: SymmetricKey? { keys[ids[0]] }
 
-    /// The key named `id`, or nil when this keyring does not hold it.
+    /// The key named `id`, or nil when this keyring does not hold its bytes (absent, or a reference).
     public func key(id: String) -> SymmetricKey? { keys[id] }
+
+    /// Whether the keyring has an entry `id` (key bytes or a reference).
+    public func contains(id: String) -> Bool { keys[id] != nil || references[id] != nil }
+
+    /// The URI of entry `id` when it names a key held elsewhere (a PKCS#11 URI), else nil.
+    public func reference(id: String) -> String? { references[id] }
 
     /// Parses `<id>:<base64>,<id>:<base64>,...`. Spaces, tabs and newlines around entries, ids and
     /// keys are ignored, so a file may hold one entry per line and end with a newline.
@@ -111,6 +125,7 @@ public struct Keyring: Sendable {
         }
         var ids: [String] = []
         var keys: [String: SymmetricKey] = [:]
+        var references: [String: String] = [:]
         var positions: [String: Int] = [:]
         for (offset, rawEntry) in entries.enumerated() {
             let position = offset + 1
@@ -129,11 +144,15 @@ public struct Keyring: Sendable {
                 throw KeyringError.duplicateID(position: position, id: id, firstPosition: first)
             }
             let keyText = UnsafeRawBufferPointer(rebasing: trimmed(entry[(colon + 1)...]))
-            keys[id] = try decodeKey(keyText, position: position, id: id)
+            if keyText.starts(with: referencePrefix.utf8) {
+                references[id] = String(decoding: keyText, as: UTF8.self)
+            } else {
+                keys[id] = try decodeKey(keyText, position: position, id: id)
+            }
             positions[id] = position
             ids.append(id)
         }
-        return Keyring(ids: ids, keys: keys)
+        return Keyring(ids: ids, keys: keys, references: references)
     }
 
     private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
@@ -177,7 +196,7 @@ public struct Keyring: Sendable {
 extension Keyring: CustomStringConvertible {
     /// Ids and fingerprints only.
     public var description: String {
-        let list = ids.map { "\($0)=\(keys[$0]!.fingerprint)" }.joined(separator: ", ")
+        let list = ids.map { "\($0)=\(keys[$0]?.fingerprint ?? "pkcs11")" }.joined(separator: ", ")
         return "Keyring(active: \(activeID), keys: [\(list)])"
     }
 }

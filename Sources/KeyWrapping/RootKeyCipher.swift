@@ -1,9 +1,10 @@
 import EnvelopeCrypto
 
-/// A root key ready to wrap and unwrap KEKs (`kek/v1|kek=<id>|root=<root id>`).
+/// A root key held in this process's memory (from `KEK_ROOT_KEYS`), ready to wrap and unwrap
+/// KEKs (`kek/v1|kek=<id>|root=<root id>`).
 ///
 /// Keep one per root key for the life of the process; not shareable between threads.
-public final class RootKeyCipher {
+public final class RootKeyCipher: RootKey {
     /// The id the root key has in the keyring; part of every KEK's associated data.
     public let rootKeyID: String
     let context: AESGCMContext

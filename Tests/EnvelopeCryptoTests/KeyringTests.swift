@@ -12,7 +12,7 @@ final class KeyringTests: XCTestCase {
         let keyring = try Keyring.parse(" root-2024.b:\(keyB) ,\n root_1:\(keyA)\n")
         XCTAssertEqual(keyring.ids, ["root-2024.b", "root_1"])
         XCTAssertEqual(keyring.activeID, "root-2024.b")
-        XCTAssertTrue(try keyring.active.constantTimeEquals(SymmetricKey(bytes: [UInt8](repeating: 0x22, count: 32))))
+        XCTAssertTrue(try XCTUnwrap(keyring.active).constantTimeEquals(SymmetricKey(bytes: [UInt8](repeating: 0x22, count: 32))))
         XCTAssertTrue(try XCTUnwrap(keyring.key(id: "root_1")).constantTimeEquals(SymmetricKey(bytes: [UInt8](repeating: 0x11, count: 32))))
         XCTAssertNil(keyring.key(id: "missing"))
         XCTAssertFalse("\(keyring)".contains(keyA.prefix(12)))

@@ -60,7 +60,8 @@ public enum KeyReadiness {
             return JobNotRunnableHere("\(error)")
         case let error as KeyManagementError:
             switch error {
-            case .rootKeyMissing, .rootKeyMismatch, .keyringUnproven, .rootKeyUnknown: return JobNotRunnableHere(error.description)
+            case .rootKeyMissing, .rootKeyMismatch, .keyringUnproven, .rootKeyUnknown, .rootKeyUnavailable:
+                return JobNotRunnableHere(error.description)
             default: return nil
             }
         case let error as KeyWrappingError:

@@ -54,7 +54,7 @@ public enum KeyringProof {
             let id: Int32 = try row.decode(0)
             let state: String = try row.decode(1)
             let root: String = try row.decode(2)
-            guard rootKeys.keyring.key(id: root) != nil else {
+            guard rootKeys.keyring.contains(id: root) else {
                 proof.failures.append(UnopenableKEK(kekID: id, state: state, rootKeyID: root, rootKeyMissing: true))
                 continue
             }

@@ -27,10 +27,10 @@ public enum RootKeyIdentities {
         let value = try rootKeys.cipher(id: id).checkValue()
         let inserted = try connection.execute("""
             INSERT INTO root_keys (id, check_value, scheme) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING
-            """, [id, value.bytes, RootKeyCheckValue.scheme])
+            """, [id, value.bytes, value.scheme])
         if inserted == 1 {
             try AuditLog.append(connection, actor: actor, action: .rootKeyRecorded, target: "root:\(id)",
-                                details: ["scheme": .text(RootKeyCheckValue.scheme)])
+                                details: ["scheme": .text(value.scheme)])
             return
         }
         guard try recordedValues(connection, ids: [id])[id] == value else {
@@ -45,8 +45,8 @@ public enum RootKeyIdentities {
 
     private static func recordedValues(_ connection: PostgresConnection, ids: [String]) throws -> [String: RootKeyCheckValue] {
         var values: [String: RootKeyCheckValue] = [:]
-        for row in try connection.query("SELECT id, check_value FROM root_keys WHERE id = ANY($1::text[])", [PostgresArray(ids)]) {
-            values[try row.decode(0)] = RootKeyCheckValue(bytes: try row.decode(1))
+        for row in try connection.query("SELECT id, check_value, scheme FROM root_keys WHERE id = ANY($1::text[])", [PostgresArray(ids)]) {
+            values[try row.decode(0)] = RootKeyCheckValue(bytes: try row.decode(1), scheme: try row.decode(2))
         }
         return values
     }

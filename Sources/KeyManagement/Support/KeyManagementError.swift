@@ -2,6 +2,8 @@
 /// None carries key material or a secret value.
 public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
     case rootKeyMissing(id: String, have: [String])
+    /// A keyring entry names a key in a PKCS#11 token that cannot be used; `reason` says why (never the PIN).
+    case rootKeyUnavailable(id: String, reason: String)
     case kekNotFound(id: Int32)
     case noActiveKEK
     case kekUnreadable(id: Int32, state: String)
@@ -23,6 +25,8 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
         case let .rootKeyMissing(id, have):
             return "root key '\(id)' is not in KEK_ROOT_KEYS (it holds: \(have.joined(separator: ", "))); "
                 + "add it back as a decrypt-only entry after the active one"
+        case let .rootKeyUnavailable(id, reason):
+            return "root key '\(id)' cannot be used: \(reason) (runbooks/hsm-root-key.md)"
         case let .kekNotFound(id):
             return "KEK \(id) does not exist (see 'kek keys list')"
         case .noActiveKEK:
