@@ -114,8 +114,15 @@ public struct Keyring: Sendable {
     }
 
     static func parse(utf8 text: UnsafeRawBufferPointer) throws -> Keyring {
-        let entries = text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        if entries.allSatisfy({ trimmed($0).isEmpty }) { throw KeyringError.emptyList }
+        let commaSeparated = text.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+        if commaSeparated.allSatisfy({ trimmed($0).isEmpty }) { throw KeyringError.emptyList }
+        // One entry a line (a key file, `kek keygen` output appended) works as well as commas:
+        // a line break inside an entry separates entries there, blank lines skipped. Without
+        // this, the next line became part of the key and the error spoke of a 100-byte key.
+        let entries = commaSeparated.flatMap { entry -> [Slice<UnsafeRawBufferPointer>] in
+            let lines = trimmed(entry).split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") })
+            return lines.count > 1 ? lines.filter { !trimmed($0).isEmpty } : [entry]
+        }
         var ids: [String] = []
         var keys: [String: SymmetricKey] = [:]
         var references: [String: String] = [:]
@@ -156,7 +163,7 @@ public struct Keyring: Sendable {
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
             || byte == UInt8(ascii: "\r")
     }
 

@@ -25,7 +25,9 @@ public final class JobWorker: Sendable {
 
     /// Starts the loops and the maintenance thread, and returns.
     public func start() {
-        note("worker_started", "concurrency=\(configuration.concurrency) kinds=\(handlers.kinds.joined(separator: ","))")
+        // The schedule names, so an operator can see that --schedule-dir / KEK_SCHEDULE_DIR took effect.
+        let schedules = configuration.schedules.isEmpty ? "none" : configuration.schedules.map(\.name).joined(separator: ",")
+        note("worker_started", "concurrency=\(configuration.concurrency) kinds=\(handlers.kinds.joined(separator: ",")) schedules=\(schedules)")
         for index in 0..<max(1, configuration.concurrency) {
             spawn("kek-job-loop-\(index)") { self.loop() }
         }

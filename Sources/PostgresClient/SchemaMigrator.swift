@@ -83,7 +83,14 @@ public struct SchemaMigrator {
             }
             return false
         }
-        try connection.executeScript(migration.sql)
+        do {
+            try connection.executeScript(migration.sql)
+        } catch var error as PostgresError where error.kind == .server {
+            // The server's message alone ("permission denied to create role") does not say
+            // which of the built-in files failed; the operator needs that to act on it.
+            error.message = "migration \(migration.name) failed, nothing of it was applied: " + error.message
+            throw error
+        }
         try connection.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
                                [migration.version, migration.name, checksum])
         return true

@@ -55,7 +55,7 @@ public enum NextRotation {
             return Estimate(dueAt: nil, schedule: nil,
                             basis: "unknown: rotation schedules \(skipped.joined(separator: ", ")) use conditions this report cannot predict")
         }
-        return Estimate(dueAt: nil, schedule: nil, basis: "unknown: this process loaded no rotation schedule")
+        return Estimate(dueAt: nil, schedule: nil, basis: "unknown: this process loaded no rotation schedule (--schedule-dir or KEK_SCHEDULE_DIR)")
     }
 
     /// Names of the `every` rotation schedules, whose last occurrence the estimate needs.

@@ -38,6 +38,8 @@ final class DemoKeepTests: XCTestCase {
         let stopped = try ExternalTool.run("/bin/sh", ["-c", command])
         XCTAssertEqual(stopped.status, 0, stopped.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "the stop command leaves \(folder)")
+        let keyFile = try XCTUnwrap(exports.first { $0.contains("KEK_ROOT_KEYS_FILE=") }?.split(separator: "=").last.map(String.init))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: keyFile), "the stop command leaves the ephemeral root key \(keyFile)")
         XCTAssertTrue(kek.waitForExit(process, timeout: 30))
         XCTAssertEqual(process.terminationStatus, 0, demo.stderr)
     }

@@ -78,6 +78,8 @@ final class EnvImportEndToEndTests: XCTestCase {
         let actors: [String] = try h.connection.query("SELECT DISTINCT actor FROM env_imports").map { try $0.decode(0) }
         XCTAssertEqual(actors, ["e2e-operator"])
         try h.assertNoLeak(of: Self.canary)
+        let removedStub = try h.run(["secrets", "rm", "--project", h.project, "SENTRY_DSN"])
+        XCTAssertTrue(removedStub.stdout.contains("a stub without a value"), removedStub.stdout + removedStub.stderr)
     }
 
     /// `kek jobs enqueue import_env` refuses at the CLI with the worker's own message, and

@@ -90,6 +90,18 @@ final class RotationTests: XCTestCase {
         XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [scenario.firstKEK])[0].decode(0, as: String.self),
                        "decrypt_only")
         XCTAssertEqual(try scenario.count("SELECT count(*) FROM audit_log WHERE action = 'rotation.failed'"), 1)
+
+        // The row restored (the same bit flipped back), `kek jobs retry` finishes the rotation
+        // from its checkpoint instead of repeating the last attempt's failure.
+        try scenario.connection.execute(
+            "UPDATE data_keys SET wrapped_key = set_byte(wrapped_key, 30, get_byte(wrapped_key, 30) # 4) WHERE id = $1", [tampered])
+        XCTAssertEqual(try scenario.kek.run(["jobs", "retry", String(job)]).status, 0)
+        let retried = try scenario.waitForEnd(of: job, timeout: 120)
+        let lastError: String = try scenario.connection.query("SELECT coalesce(last_error, '') FROM jobs WHERE id = $1", [job])[0].decode(0)
+        XCTAssertEqual(retried, "completed", lastError)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [scenario.firstKEK]), 0)
+        XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [scenario.firstKEK])[0].decode(0, as: String.self),
+                       "retired")
     }
 
     func testDestroyIsRefusedWhileDEKsReferenceTheKEK() throws {

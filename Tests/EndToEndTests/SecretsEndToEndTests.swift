@@ -29,6 +29,7 @@ final class SecretsEndToEndTests: XCTestCase {
         XCTAssertEqual(try h.run(["secrets", "get", "--project", h.project, "NOPE"]).status, 1)
         let rm = try h.run(["secrets", "rm", "--project", h.project, "API_TOKEN"])
         XCTAssertEqual(rm.status, 0, rm.stderr)
+        XCTAssertTrue(rm.stdout.hasSuffix("and its DEK\n"), rm.stdout)
         XCTAssertEqual(try h.connection.query("SELECT count(*) FROM data_keys")[0].decode(0, as: Int.self), 0)
         let actions: [String] = try h.connection.query(
             "SELECT action FROM audit_log WHERE action LIKE 'secret.%' ORDER BY id").map { try $0.decode(0) }

@@ -66,5 +66,16 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
         let destroy = try s.kek.run(["keys", "destroy", String(lost)])
         XCTAssertEqual(destroy.status, 0, destroy.stderr)
         XCTAssertEqual(try s.count("SELECT count(*) FROM keks WHERE id = $1 AND destroy_after IS NOT NULL", [lost]), 1)
+
+        // The other old KEK can still be destroyed (KK007 needs a verify without failures), and a
+        // later root key rotation leaves the empty, unopenable KEK as it is instead of refusing.
+        let destroyFirst = try s.kek.run(["keys", "destroy", String(s.firstKEK), "--after", "2h"])
+        XCTAssertEqual(destroyFirst.status, 0, destroyFirst.stderr)
+        let r2 = "r2:" + Data(repeating: 43, count: 32).base64EncodedString()
+        let rotated = try KekBinary(databaseURL: s.url, extra: ["KEK_ROOT_KEYS": r2 + "," + RotationScenario.rootKeyLine])
+            .run(["rotate-root"])
+        XCTAssertEqual(rotated.status, 0, rotated.stderr)
+        XCTAssertTrue(rotated.stdout.contains("retired KEKs \(lost) left as they are"), rotated.stdout)
+        XCTAssertEqual(try s.count("SELECT count(*) FROM keks WHERE root_key_id = 'r1' AND wrapped_key IS NOT NULL"), 0)
     }
 }

@@ -19,6 +19,13 @@ final class KeyringTests: XCTestCase {
         XCTAssertFalse("\(keyring)".contains(keyB.prefix(12)))
     }
 
+    func testOneEntryALineIsAListToo() throws {
+        XCTAssertEqual(try Keyring.parse("new:\(keyB)\nold:\(keyA)\n").ids, ["new", "old"])
+        XCTAssertEqual(try Keyring.parse("new:\(keyB)\r\n\r\nold:\(keyA)\r\n").ids, ["new", "old"])
+        XCTAssertEqual(try Keyring.parse("a:\(keyB),\nb:\(keyA)\nc:\(keyB)").ids, ["a", "b", "c"])
+        assertFails("a:\(keyA)\nb:\(keyB.dropLast())", .invalidBase64(position: 2, id: "b", length: 43))
+    }
+
     /// Parses `text`, expects `expected`, and checks the message never contains key text.
     private func assertFails(_ text: String, _ expected: KeyringError, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try Keyring.parse(text), file: file, line: line) { error in

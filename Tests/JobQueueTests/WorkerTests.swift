@@ -86,6 +86,8 @@ final class JobQueueWorkerTests: XCTestCase {
         XCTAssertLessThan(job.progressDone, 100)
         XCTAssertEqual(job.checkpointJSON, "{\"step\": \(job.progressDone)}")
         XCTAssertEqual(events.names(for: long.id), ["claimed", "released"])
+        let started = events.all.first { $0.event == "worker_started" }?.message ?? ""
+        XCTAssertTrue(started.hasSuffix(" schedules=none"), started)
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM workers WHERE stopped_at IS NOT NULL"), 1)
     }
 }

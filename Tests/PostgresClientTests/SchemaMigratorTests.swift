@@ -32,7 +32,10 @@ final class SchemaMigratorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try "CREATE TABLE c (n int); SELECT 1/0;".write(toFile: folder + "/001_c.sql", atomically: true, encoding: .utf8)
         let db = try PostgresConnection(try TestDatabase.fresh())
-        XCTAssertThrowsError(try SchemaMigrator(directory: folder).migrate(db))
+        XCTAssertThrowsError(try SchemaMigrator(directory: folder).migrate(db)) { error in
+            XCTAssertTrue("\(error)".contains("migration 001_c.sql failed"), "\(error)")
+            XCTAssertEqual((error as? PostgresError)?.sqlState, "22012", "the SQLSTATE is kept")
+        }
         XCTAssertEqual(try SchemaMigrator.currentVersion(db), 0)
         XCTAssertEqual(try db.query("SELECT to_regclass('c') IS NULL")[0].decode(0, as: Bool.self), true)
     }

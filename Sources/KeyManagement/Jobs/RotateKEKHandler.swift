@@ -80,8 +80,11 @@ struct RotateKEKHandler: JobHandler {
     ) throws -> JobOutcome {
         let keks = KEKCiphers(connection: context.connection, rootKeys: rootKeys)
         let new = try keks.cipher(checkpoint.start.newKek)
-        let failed = Set(checkpoint.failures.map(\.dekId))
-        var failures = checkpoint.failures
+        // The parts' failures are not carried into the result: the sweep visits every DEK still
+        // under the old KEKs and finds again those that still do not open. A job retried after
+        // the rows were restored (runbooks/stuck-rotation.md) then completes instead of
+        // repeating the error of its last attempt.
+        var failures: [RewrapFailure] = []
         let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize ?? RotationArguments.defaultBatchSize,
                                                          maxRate: arguments.maxRate)
         for _ in 1...50 {
@@ -100,7 +103,8 @@ struct RotateKEKHandler: JobHandler {
                         }
                     } moved: { $0.rewrapped }
                     checkpoint.swept += Int64(result.rewrapped)
-                    failures += result.failures.filter { !failed.contains($0.dekId) && !failures.contains($0) }
+                    let known = Set(failures.map(\.dekId))
+                    failures += result.failures.filter { !known.contains($0.dekId) }
                     guard let last = result.lastID else { break }
                     after = last
                 }

@@ -32,7 +32,7 @@ extension VerificationReport {
     }
 
     enum CodingKeys: String, CodingKey {
-        case deksPerKek, keksChecked, deksChecked, valuesChecked, failures
+        case deksPerKek, keksChecked, deksChecked, valuesChecked, failures, unopenableRetiredKeks
     }
 
     public init(from decoder: Decoder) throws {
@@ -46,6 +46,7 @@ extension VerificationReport {
         deksChecked = try c.decode(Int64.self, forKey: .deksChecked)
         valuesChecked = try c.decode(Int64.self, forKey: .valuesChecked)
         failures = try c.decode([VerificationFailure].self, forKey: .failures)
+        unopenableRetiredKEKs = try c.decodeIfPresent([Int32].self, forKey: .unopenableRetiredKeks) ?? []
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -55,6 +56,7 @@ extension VerificationReport {
         try c.encode(deksChecked, forKey: .deksChecked)
         try c.encode(valuesChecked, forKey: .valuesChecked)
         try c.encode(failures, forKey: .failures)
+        try c.encode(unopenableRetiredKEKs, forKey: .unopenableRetiredKeks)
     }
 }
 

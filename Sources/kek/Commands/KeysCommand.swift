@@ -38,10 +38,13 @@ extension Command {
                 try JSONOutput.print(keks.map(KEKListing.init))
             } else {
                 print(TextTable.render(
-                    ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS"],
+                    ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS", "DESTROY AFTER"],
                     keks.map { [String($0.id), $0.state.rawValue, $0.rootKeyID, Formatting.time($0.createdAt),
                                 Formatting.time($0.activatedAt), Formatting.time($0.retiredAt),
-                                Formatting.count($0.dekCount), Formatting.count($0.wrapCount)] }))
+                                Formatting.count($0.dekCount), Formatting.count($0.wrapCount),
+                                // A scheduled destruction must be visible where the operator looks
+                                // before it happens (runbooks/destroy-old-kek.md, "changed your mind").
+                                Formatting.time($0.destroyAfter)] }))
             }
             try KEKHealthOutput.report(store.connection, json: arguments.flag("json"))
         }

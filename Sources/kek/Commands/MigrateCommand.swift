@@ -15,7 +15,14 @@ extension Command {
         options: [.flag("json", "Print JSON: applied, already_applied, schema_version.")],
         run: { arguments in
             let connection = try Database.connect()
-            let report = try Database.migrate(connection)
+            let report: SchemaMigrator.Report
+            do {
+                report = try Database.migrate(connection)
+            } catch let error as PostgresError where error.sqlState == .insufficientPrivilege {
+                // A worker login, or an owner without the group roles, gets a bare 42501.
+                throw CommandFailure("\(error); kek migrate runs as the login that owns the schema, with the roles "
+                    + "kek_worker and kek_app created beforehand (runbooks/database-roles.md, section 1)")
+            }
             if arguments.flag("json") {
                 return try JSONOutput.print(MigrationResult(applied: report.applied, alreadyApplied: report.alreadyApplied,
                                                             schemaVersion: report.currentVersion))

@@ -99,7 +99,8 @@ extension Command {
             let session = try KeySession.open()
             let outcome = try RootRotation.run(session.connection, rootKeys: session.rootKeys, actor: Actor.current)
             try arguments.report(RootRotationResult(
-                rewrappedKekIds: outcome.rewrapped, activeRootKeyId: outcome.activeRootID, unusedRootKeyIds: outcome.unusedRootIDs))
+                rewrappedKekIds: outcome.rewrapped, activeRootKeyId: outcome.activeRootID, unusedRootKeyIds: outcome.unusedRootIDs,
+                skippedRetiredKekIds: outcome.skippedRetired))
         }
     )
 }
@@ -109,12 +110,16 @@ struct RootRotationResult: CommandResult {
     var rewrappedKekIds: [Int32]
     var activeRootKeyId: String
     var unusedRootKeyIds: [String]
+    var skippedRetiredKekIds: [Int32] = []
 
     var text: String {
         "\(rewrappedKekIds.count) KEKs re-wrapped under root key '\(activeRootKeyId)'\n"
             + (unusedRootKeyIds.isEmpty ? "every root key in KEK_ROOT_KEYS is still in use"
                : "no KEK uses root keys \(unusedRootKeyIds.joined(separator: ", ")) any more; remove them from KEK_ROOT_KEYS")
+            + (skippedRetiredKekIds.isEmpty ? ""
+               : "\nretired KEKs \(skippedRetiredKekIds.map(String.init).joined(separator: ", ")) left as they are: their root key "
+                 + "is not in KEK_ROOT_KEYS and no DEK is under them (destroy them: runbooks/destroy-old-kek.md)")
     }
 
-    private enum CodingKeys: String, CodingKey { case rewrappedKekIds, activeRootKeyId, unusedRootKeyIds }
+    private enum CodingKeys: String, CodingKey { case rewrappedKekIds, activeRootKeyId, unusedRootKeyIds, skippedRetiredKekIds }
 }

@@ -80,7 +80,7 @@ extension Command {
         arguments: [.init(name: "NAME", help: "Secret name.")],
         run: { arguments in
             let record = try KeySession.open().secrets.remove(project: try arguments.project(), name: arguments.argument(0) ?? "")
-            print("deleted \(record.name) (version \(record.version)) and its DEK")
+            print("deleted \(record.name) (version \(record.version))" + (record.hasValue ? " and its DEK" : ", a stub without a value"))
         }
     )
 }

@@ -61,7 +61,11 @@ struct ScratchEnvironment {
                             "worker --status-listen localhost:0    # Ctrl-C stops it"] {
                 print("  \(kek) \(command)")
             }
-            if let cluster { print("stop it with:\n  \(cluster.stopCommand)") }
+            // The ephemeral root key goes with the cluster: left behind it would be a key file
+            // nobody remembers, for data that no longer exists.
+            let keyFolder = ephemeralRootKeyFile.map { ($0 as NSString).deletingLastPathComponent }
+            let cleanup = [cluster?.stopCommand, keyFolder.map { "rm -rf \($0)" }].compactMap { $0 }
+            if !cleanup.isEmpty { print("stop it with:\n  \(cleanup.joined(separator: " && "))") }
             return
         }
         if let ephemeralRootKeyFile { SecretFile.remove(ephemeralRootKeyFile) }
