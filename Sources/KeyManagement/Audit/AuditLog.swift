@@ -31,7 +31,7 @@ public enum AuditLog {
         _ connection: PostgresConnection, actor: String, action: AuditAction, target: String?, details: [String: AuditValue] = [:]
     ) throws {
         let insert = {
-            try connection.execute(
+            _ = try connection.execute(
                 "INSERT INTO audit_log (actor, action, target, details) VALUES ($1, $2, $3, $4)",
                 [actor, action.rawValue, target, PostgresJSON(AuditValue.json(details))])
         }
