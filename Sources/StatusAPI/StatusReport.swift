@@ -59,8 +59,14 @@ public struct KEKStatus: Codable, Sendable {
     @Nullable public var retiredAt: Date?
     @Nullable public var destroyAfter: Date?
     @Nullable public var destroyedAt: Date?
-    /// DEKs wrapped under this KEK now.
+    /// DEKs wrapped under this KEK at `dekCountAsOf`.
     public var dekCount: Int64
+    /// When `dekCount` was true (the reading transaction's start). A served report is up to
+    /// one refresh interval older than the request.
+    public var dekCountAsOf: Date
+    /// How `dekCount` was obtained: `maintained` (the database's trigger-kept counts, exact as
+    /// of `dekCountAsOf`, no scan over the DEKs), `exact` (a count over them) or `estimate`.
+    public var dekCountSource: DEKCountSource
     /// GCM seals made under this KEK so far, counted against `wrapLimit`.
     public var wrapCount: Int64
     public var wrapLimit: Int64
@@ -79,6 +85,7 @@ public struct KEKStatus: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case id, state, rootKeyId = "root_key_id", createdAt = "created_at", activatedAt = "activated_at"
         case retiredAt = "retired_at", destroyAfter = "destroy_after", destroyedAt = "destroyed_at", dekCount = "dek_count"
+        case dekCountAsOf = "dek_count_as_of", dekCountSource = "dek_count_source"
         case wrapCount = "wrap_count", wrapLimit = "wrap_limit", wrapHeadroom = "wrap_headroom"
         case rootKeyRecorded = "root_key_recorded"
     }

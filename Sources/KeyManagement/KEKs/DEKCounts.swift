@@ -27,9 +27,9 @@ public enum DEKCounts {
         try connection.query("SELECT kek_fold_dek_counts($1)", [limit])[0].decode(0)
     }
 
-    /// Every KEK's maintained count in the current snapshot (KEKs without DEKs are absent).
+    /// Every KEK's maintained count in the current snapshot (KEKs without DEKs are absent, as in `exact`).
     public static func current(_ connection: PostgresConnection) throws -> [Int32: Int64] {
-        Dictionary(uniqueKeysWithValues: try connection.query("SELECT kek_id, deks FROM kek_dek_counts_current").map {
+        Dictionary(uniqueKeysWithValues: try connection.query("SELECT kek_id, deks FROM kek_dek_counts_current WHERE deks <> 0").map {
             (try $0.decode(0) as Int32, try $0.decode(1) as Int64)
         })
     }
