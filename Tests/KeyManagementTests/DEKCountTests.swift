@@ -1,3 +1,4 @@
+import EnvelopeCrypto
 import Foundation
 import KeyManagement
 import PostgresClient
@@ -25,8 +26,9 @@ final class DEKCountTests: XCTestCase {
         try f.connection.execute("DELETE FROM data_keys WHERE id IN (SELECT id FROM data_keys ORDER BY id LIMIT 4)")
         XCTAssertEqual(try DEKCounts.current(f.connection), [first: 26])
 
+        let active = try KEKCiphers(connection: f.connection, rootKeys: f.rootKeys).active()
         try? f.connection.transaction {
-            try f.seedDEKs(5)
+            for _ in 0..<5 { _ = try DataKeys.create(f.connection, under: active) }
             try f.connection.execute("DELETE FROM data_keys WHERE id = (SELECT min(id) FROM data_keys)")
             XCTAssertEqual(try DEKCounts.current(f.connection), [first: 30], "the transaction sees its own changes")
             throw CancellationError()
@@ -87,8 +89,9 @@ final class DEKCountTests: XCTestCase {
         let writers = 3
         for writer in 0..<writers {
             let victims = oldIDs.enumerated().filter { $0.offset % 10 == writer }.map(\.element)  // 60 each, raced with the move
-            run(in: group, failures) { [url = f.url, rootKeys = f.rootKeys] in
+            run(in: group, failures) { [url = f.url] in
                 let db = try PostgresConnection(url)
+                let rootKeys = RootKeys(keyring: try Keyring.parse(KeyFixture.rootKeyLine))
                 let active = try KEKCiphers(connection: db, rootKeys: rootKeys).cipher(second)
                 var random = SeededGenerator(seed: UInt64(19 + writer))
                 var mine: [Int64] = []
@@ -96,7 +99,7 @@ final class DEKCountTests: XCTestCase {
                     let rollBack = Int.random(in: 0..<5, using: &random) == 0
                     do {
                         try db.transaction {
-                            mine.append(try DataKeys.create(db, under: active).id)
+                            mine.append(try DataKeys.create(db, under: active).dekID)
                             if Bool.random(using: &random), mine.count > 1 {
                                 try db.execute("DELETE FROM data_keys WHERE id = $1", [mine.removeFirst()])
                             }
@@ -108,12 +111,15 @@ final class DEKCountTests: XCTestCase {
                 }
             }
         }
-        run(in: group, failures) { [url = f.url, rootKeys = f.rootKeys] in
+        run(in: group, failures) { [url = f.url] in
             let db = try PostgresConnection(url)
+            let rootKeys = RootKeys(keyring: try Keyring.parse(KeyFixture.rootKeyLine))
             let keks = KEKCiphers(connection: db, rootKeys: rootKeys)
             let (old, new) = (try keks.cipher(first), try keks.cipher(second))
             var after: Int64 = 0
-            while let last = try db.transaction({ try Rewrap.batch(db, from: old, to: new, after: after, limit: 40) }).lastID {
+            while true {
+                let batch = try db.transaction(.readCommitted) { try Rewrap.batch(db, from: old, to: new, after: after, limit: 40) }
+                guard let last = batch.lastID else { break }
                 after = last
                 try DEKCounts.fold(db, limit: 50)
             }
