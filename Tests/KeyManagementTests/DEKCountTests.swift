@@ -57,15 +57,7 @@ final class DEKCountTests: XCTestCase {
 
     /// The migration counts what was there before it: one scan at migrate time.
     func testMigrationInitialisesTheCountsOfAnExistingStore() throws {
-        let url = try TestDatabase.fresh()
-        let db = try PostgresConnection(url)
-        let early = try TemporaryFolder("kek-sql")
-        defer { early.remove() }
-        for file in try FileManager.default.contentsOfDirectory(atPath: TestDatabase.sqlDirectory)
-        where file.hasSuffix(".sql") && (Int(file.prefix(3)) ?? 999) < 100 {
-            try FileManager.default.copyItem(atPath: TestDatabase.sqlDirectory + "/" + file, toPath: early.url.appendingPathComponent(file).path)
-        }
-        _ = try SchemaMigrator(directory: early.path).migrate(db)
+        let db = try KeyFixture.migrated(below: 100)
         let rootKeys = RootKeys(keyring: try Keyring.parse(KeyFixture.rootKeyLine))
         let kek = try KEKStore(connection: db, actor: "test").generate(rootKeys: rootKeys, activate: true)
         let active = try KEKCiphers(connection: db, rootKeys: rootKeys).active()
