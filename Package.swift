@@ -51,9 +51,10 @@ let package = Package(
                            "StatusAPI", "KekMigrations"],
             exclude: ["Bench/peer_rewrap.py"]
         ),
-        // Test helpers in two parts. HTTPTestSupport: one raw socket client and one curl runner,
-        // no dependencies, so HTTPServerTests builds and runs without PostgreSQL. TestSupport: the
-        // suite's PostgreSQL, logins, the test root key, fixture helpers, tools and the SoftHSM2 token.
+        // Test helpers in two parts. HTTPTestSupport: what needs no database (one raw socket client,
+        // one curl runner, the seeded generator), so HTTPServerTests builds and runs without
+        // PostgreSQL. TestSupport: the suite's PostgreSQL, logins, the test root key, fixture
+        // helpers, the tool runner and the SoftHSM2 token.
         .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres", "KekMigrations"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
