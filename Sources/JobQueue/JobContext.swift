@@ -87,7 +87,7 @@ public final class JobContext {
         }
         let (value, progress, checkpointJSON, desired) = try connection.transaction(settings: limits.transactionSettings) {
             let (value, progress) = try work(connection)
-            let checkpointJSON = try progress.checkpoint.map { try JSONCodec.encode($0) }
+            let checkpointJSON = try progress.checkpoint.map(Self.encodeCheckpoint)
             let desired = try lease.checkpoint(on: connection, progressDone: progress.done,
                                                progressTotal: progress.total, checkpointJSON: checkpointJSON)
             return (value, progress, checkpointJSON, desired)
@@ -99,6 +99,15 @@ public final class JobContext {
         desiredState = desired
         if let reason = stopReason { throw JobStopRequested(reason: reason) }
         return value
+    }
+
+    /// A checkpoint as stored: the handler's value written by `JSONCodec`. Text is refused: it
+    /// would be stored as a JSON string, which the handler's `Checkpoint` type cannot decode.
+    private static func encodeCheckpoint(_ checkpoint: any Encodable & Sendable) throws -> String {
+        if checkpoint is String {
+            throw PostgresError(.usage, message: "a checkpoint is the handler's Checkpoint value, not JSON text")
+        }
+        return try JSONCodec.encode(checkpoint)
     }
 
     /// Extends the lease without a checkpoint, for a handler between batches that are far

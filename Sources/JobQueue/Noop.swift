@@ -30,6 +30,7 @@ public struct NoopArguments: JobArguments, Equatable {
 public struct NoopJobHandler: JobHandler {
     public struct Checkpoint: Codable, Sendable, Equatable {
         public var step: Int
+        public init(step: Int) { self.step = step }
     }
 
     public init() {}

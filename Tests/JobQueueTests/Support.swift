@@ -58,7 +58,7 @@ struct QueueFixture {
 extension JobHandlerRegistry {
     static var noop: JobHandlerRegistry {
         var registry = JobHandlerRegistry()
-        registry.register("noop", NoopJobHandler())
+        registry.register(NoopJobHandler())
         return registry
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import JobQueue
 
 /// The arguments of a `reencrypt` job: exactly one of `kek_ids` and `all: true`.
-public struct ReencryptArguments: JobArguments {
+public struct ReencryptArguments: JobArguments, Equatable {
     public static let kind = "reencrypt"
     /// The KEKs whose DEKs and values are replaced.
     public var kekIds: [Int32]?

@@ -1,7 +1,7 @@
 import JobQueue
 
 /// The arguments of a `rotate_kek` job (all optional; `kek rotate` fills them from its flags).
-public struct RotationArguments: JobArguments {
+public struct RotationArguments: JobArguments, Equatable {
     public static let kind = "rotate_kek"
     /// DEKs per batch transaction.
     public var batchSize: Int?
