@@ -46,6 +46,7 @@ public final class JobContext {
     /// the only handle a handler gets besides `batch`, so PostgreSQL itself refuses a write
     /// (SQLSTATE 25006) made outside the lease fence. Helpers that hold a connection
     /// (`KEKCiphers`, a verifier) are made inside `body` from the connection it is given.
+    @discardableResult
     public func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try connection.transaction(.readOnlySnapshot, settings: limits.transactionSettings) { try body(connection) }
     }
