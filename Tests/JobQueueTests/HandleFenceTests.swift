@@ -9,6 +9,18 @@ import XCTest
 /// READ ONLY transaction, so PostgreSQL refuses a write there (25006), and a worker whose
 /// lease was taken can write through no handle at all.
 final class JobHandleFenceTests: XCTestCase {
+    /// The built-in kind's payloads keep the keys `jobs/noop-smoke.json` and older rows use.
+    func testNoopPayloadsRoundTripWithTheirKeys() throws {
+        let arguments = NoopArguments(steps: 3, sleepMilliseconds: 100, record: true)
+        XCTAssertEqual(try JSONCodec.encode(arguments), #"{"record":true,"sleep_ms":100,"steps":3}"#)
+        XCTAssertEqual(try JSONCodec.decode(NoopArguments.self, from: #"{"steps": 3, "sleep_ms": 100, "record": true}"#), arguments)
+        XCTAssertEqual(try JSONCodec.encode(NoopJobHandler.Checkpoint(step: 2)), #"{"step":2}"#)
+        XCTAssertEqual(try JSONCodec.encode(NoopResult(steps: 3)), #"{"steps":3}"#)
+        let request = try JobRequest(arguments, maxAttempts: 3)
+        XCTAssertEqual(request.kind, "noop")
+        XCTAssertEqual(request.argumentsJSON, #"{"record":true,"sleep_ms":100,"steps":3}"#)
+    }
+
     func testMalformedCheckpointFailsTheJobPermanentlyOnTheFirstAttempt() throws {
         let fixture = try QueueFixture()
         let job = try fixture.queue.enqueue(try JobRequest(NoopArguments(steps: 3), maxAttempts: 5))

@@ -16,11 +16,12 @@ enum JobKinds {
 
     /// Refuses raw arguments (`kek jobs enqueue --args` or `--file`) that the kind's handler
     /// could not decode, before they reach the queue, with the message the job would fail with.
-    static func validate(_ request: JobRequest) throws {
+    /// `source` names where the text came from (a schedule file).
+    static func validate(_ request: JobRequest, source: String? = nil) throws {
         do {
             try handlers(actor: "kek").validate(kind: request.kind, argumentsJSON: request.argumentsJSON)
         } catch let error as PermanentJobError {
-            throw CommandFailure(error.description)
+            throw CommandFailure((source.map { "\($0): " } ?? "") + error.description)
         }
     }
 
