@@ -55,4 +55,5 @@ public struct NoopJobHandler: JobHandler {
 /// What a finished `noop` job reports: `{"steps": n}`.
 public struct NoopResult: Codable, Sendable, Equatable {
     public var steps: Int
+    public init(steps: Int) { self.steps = steps }
 }
