@@ -50,6 +50,7 @@ struct TypedJobHandler<H: JobHandler>: ErasedJobHandler {
         let checkpoint = try job.checkpointJSON.map {
             try PayloadDecoding.decode(H.Checkpoint.self, from: $0, what: "checkpoint", jobID: job.id, kind: job.kind)
         }
+        context.checkpointType = H.Checkpoint.self
         return try handler.run(context, arguments, checkpoint)
     }
 

@@ -19,6 +19,9 @@ public final class JobContext {
     /// When the lease was last extended (claim, checkpoint or renewal).
     private var renewedAt = Date()
     private(set) var desiredState: JobState?
+    /// The handler's `Checkpoint` type (set by the typed handler before it runs), so a batch
+    /// cannot record a checkpoint its own handler could not decode on resume.
+    var checkpointType: (any Encodable.Type)?
 
     init(claimed: ClaimedJob, connection: PostgresConnection, workerID: String, stop: StopSignal, limits: BatchLimits) {
         job = claimed.job
@@ -88,7 +91,7 @@ public final class JobContext {
         }
         let (value, progress, checkpointJSON, desired) = try connection.transaction(settings: limits.transactionSettings) {
             let (value, progress) = try work(connection)
-            let checkpointJSON = try progress.checkpoint.map(Self.encodeCheckpoint)
+            let checkpointJSON = try progress.checkpoint.map(encodeCheckpoint)
             let desired = try lease.checkpoint(on: connection, progressDone: progress.done,
                                                progressTotal: progress.total, checkpointJSON: checkpointJSON)
             return (value, progress, checkpointJSON, desired)
@@ -102,9 +105,14 @@ public final class JobContext {
         return value
     }
 
-    /// A checkpoint as stored: the handler's value written by `JSONCodec`. Text is refused: it
-    /// would be stored as a JSON string, which the handler's `Checkpoint` type cannot decode.
-    private static func encodeCheckpoint(_ checkpoint: any Encodable & Sendable) throws -> String {
+    /// A checkpoint as stored: the handler's `Checkpoint` value written by `JSONCodec`. Another
+    /// type, or text (it would be stored as a JSON string), is refused: the handler could not
+    /// decode it when the job resumes.
+    private func encodeCheckpoint(_ checkpoint: any Encodable & Sendable) throws -> String {
+        let given = type(of: checkpoint)
+        if let expected = checkpointType, ObjectIdentifier(given) != ObjectIdentifier(expected) {
+            throw PostgresError(.usage, message: "job \(job.id) (\(job.kind)): checkpoint is a \(given), its handler resumes from \(expected)")
+        }
         if checkpoint is String {
             throw PostgresError(.usage, message: "a checkpoint is the handler's Checkpoint value, not JSON text")
         }

@@ -40,6 +40,29 @@ final class JobHandleFenceTests: XCTestCase {
                        "job \(bad.id) (noop): arguments cannot be decoded as NoopArguments: 'record' is not Bool")
     }
 
+    /// A batch records only the handler's own `Checkpoint` type: anything else is refused and
+    /// rolled back, before it could be stored and fail every resume.
+    func testABatchRefusesACheckpointOfAnotherType() throws {
+        struct Arguments: JobArguments { static let kind = "drifting" }
+        struct DriftingHandler: JobHandler {
+            func run(_ context: JobContext, _ arguments: Arguments, _ checkpoint: NoopJobHandler.Checkpoint?) throws -> JobOutcome {
+                try context.batch(progressDone: 1, checkpoint: ["step": 1]) { db in
+                    try db.execute("INSERT INTO noop_runs (job_id, step) VALUES ($1, 1)", [context.job.id])
+                }
+                return .completed(result: nil)
+            }
+        }
+        let fixture = try QueueFixture()
+        var registry = JobHandlerRegistry()
+        registry.register(DriftingHandler())
+        let job = try fixture.queue.enqueue(try JobRequest(Arguments(), maxAttempts: 1))
+        XCTAssertEqual(try fixture.runner(registry).runNext()?.state, .failed)
+        XCTAssertEqual(try fixture.job(job.id).lastError,
+                       "job \(job.id) (drifting): checkpoint is a Dictionary<String, Int>, its handler resumes from Checkpoint")
+        XCTAssertNil(try fixture.job(job.id).checkpointJSON)
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM noop_runs"), 0)
+    }
+
     func testTheReadHandleCannotWrite() throws {
         let fixture = try QueueFixture()
         let seen = Mutex<[String]>([])
