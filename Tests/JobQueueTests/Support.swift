@@ -41,7 +41,7 @@ struct QueueFixture: DatabaseFixture {
 extension JobHandlerRegistry {
     static var noop: JobHandlerRegistry {
         var registry = JobHandlerRegistry()
-        registry.register("noop", NoopJobHandler())
+        registry.register(NoopJobHandler())
         return registry
     }
 }

@@ -82,3 +82,18 @@ public enum RotationSteps {
         try AuditLog.append(connection, actor: actor, action: .rotationFinished, target: "kek:\(start.newKek)", details: details)
     }
 }
+
+// Job payload keys, written out so the bytes in job rows stay what `JobJSON`'s snake_case
+// strategy wrote (queued jobs of an older kek still decode); `JSONCodec` has no key strategy.
+extension RewrapPart {
+    enum CodingKeys: String, CodingKey {
+        case fromKek = "from_kek", toKek = "to_kek", afterId = "after_id", upToId = "up_to_id"
+    }
+}
+
+extension RotationStart: Equatable {
+    enum CodingKeys: String, CodingKey {
+        case total
+        case newKek = "new_kek", oldKeks = "old_keks", generatedKek = "generated_kek"
+    }
+}

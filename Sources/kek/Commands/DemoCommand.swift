@@ -85,7 +85,7 @@ struct DemoStory {
 
     private func summary(_ connection: PostgresConnection, store: KEKStore, job: Int64, verification: VerificationReport) throws {
         let result = try JobQueue(connection: connection).job(job)?.resultJSON
-        let rotation = try result.map { try JobJSON.decode(DemoRotationResult.self, from: $0) }
+        let rotation = try result.map { try JSONCodec.decode(DemoRotationResult.self, from: $0) }
         let audit = try AuditLog.verify(connection)
         print("\nsummary (read from the database)")
         print(TextTable.render(["KEK", "STATE", "DEKS"], try store.list().map { [String($0.id), $0.state.rawValue, Formatting.count($0.dekCount)] }))

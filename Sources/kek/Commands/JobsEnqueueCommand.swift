@@ -50,6 +50,7 @@ extension Command {
                                      uniqueKey: arguments.string("unique-key"))
             }
             if let refusal = RetiredJobKind.refusal(request.kind) { throw CommandFailure(refusal) }
+            try JobKinds.validate(request)
             if let text = arguments.string("run-at") {
                 guard let date = try? Date(text, strategy: .iso8601) else {
                     throw UsageError("kek jobs enqueue: --run-at expects an ISO 8601 time like 2026-01-31T02:00:00Z, got '\(text)'")

@@ -9,9 +9,20 @@ enum JobKinds {
     /// `actor` names the worker in the audit rows its key jobs write.
     static func handlers(actor: String) -> JobHandlerRegistry {
         var registry = JobHandlerRegistry()
-        registry.register("noop", NoopJobHandler())
+        registry.register(NoopJobHandler())
         KeyJobKinds.register(into: &registry, actor: actor)
         return registry
+    }
+
+    /// Refuses raw arguments (`kek jobs enqueue --args` or `--file`) that the kind's handler
+    /// could not decode, before they reach the queue, with the message the job would fail with.
+    /// `source` names where the text came from (a schedule file).
+    static func validate(_ request: JobRequest, source: String? = nil) throws {
+        do {
+            try handlers(actor: "kek").validate(kind: request.kind, argumentsJSON: request.argumentsJSON)
+        } catch let error as PermanentJobError {
+            throw CommandFailure((source.map { "\($0): " } ?? "") + error.description)
+        }
     }
 
     /// Conditions for `"when"` schedules.

@@ -14,6 +14,8 @@ enum ScheduleFolder {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CommandFailure("schedule folder '\(folder)' does not exist")
         }
-        return try JobSchedule.load(directory: folder)
+        let schedules = try JobSchedule.load(directory: folder)
+        for schedule in schedules { try JobKinds.validate(schedule.request, source: "\(folder)/\(schedule.name).json") }
+        return schedules
     }
 }
