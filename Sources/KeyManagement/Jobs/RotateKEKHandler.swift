@@ -34,10 +34,12 @@ struct RotateKEKHandler: JobHandler {
     private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
         try PermanentRefusal.convert {
+            // The long scan first, holding nothing an application's write needs; then one short transaction.
+            let preparation = try RotationPreparation.make(context.connection, rewrapOnly: arguments.rewrapOnly,
+                                                           parts: arguments.parts ?? RotationArguments.defaultParts)
             try context.batch { connection in
-                let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id,
-                                                    rewrapOnly: arguments.rewrapOnly)
-                let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
+                let (start, parts) = try RotationSteps.start(connection, preparation, rootKeys: rootKeys, actor: context.workerID,
+                                                             jobID: context.job.id)
                 for (index, part) in parts.enumerated() {
                     let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
                     try context.enqueueChild(JobRequest(
