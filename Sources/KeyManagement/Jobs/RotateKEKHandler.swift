@@ -10,17 +10,20 @@ struct RotateKEKHandler: JobHandler {
     static let kind = "rotate_kek"
     /// The unique key that keeps one rotation at a time.
     static let uniqueKey = "rotate_kek"
+    /// How often the parent looks at its parts: it sleeps through the whole rotation, so each
+    /// look costs one claim and one small query, and the last part's end is noticed within this.
+    static let partsPollSeconds = 0.1
 
     func run(_ context: JobContext) throws -> JobOutcome {
         let arguments = try context.decodeArguments(RotationArguments.self, decoder: JobJSON.decoder)
         let rootKeys = try RootKeys.fromEnvironment()
         guard var checkpoint = try context.decodeCheckpoint(RotationCheckpoint.self, decoder: JobJSON.decoder) else {
             try begin(context, arguments, rootKeys)
-            return .snooze(seconds: 0.5)
+            return .snooze(seconds: Self.partsPollSeconds)
         }
         switch checkpoint.phase {
         case .parts:
-            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: 0.5) }
+            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: Self.partsPollSeconds) }
             checkpoint.phase = .sweep
             checkpoint.partsDone = parts.rewrapped
             checkpoint.failures = parts.failures
