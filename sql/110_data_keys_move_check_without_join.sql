@@ -30,8 +30,8 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM moved_new n JOIN moved_old o USING (id)
                WHERE n.kek_id = ANY (inactive) AND n.kek_id <> o.kek_id) THEN
-        RAISE EXCEPTION 'a DEK can only be moved to the active KEK'
-            USING ERRCODE = 'check_violation';
+        RAISE EXCEPTION 'a DEK can only be moved to the active KEK; this statement moves DEKs to one of KEKs % (not active, or missing)',
+            array_to_string(inactive, ', ') USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
 END
