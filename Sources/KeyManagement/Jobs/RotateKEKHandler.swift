@@ -9,16 +9,19 @@ import PostgresClient
 struct RotateKEKHandler: JobHandler {
     /// The unique key that keeps one rotation at a time.
     static let uniqueKey = "rotate_kek"
+    /// How often the parent looks at its parts: it sleeps through the whole rotation, so each
+    /// look costs one claim and one small query, and the last part's end is noticed within this.
+    static let partsPollSeconds = 0.1
 
     func run(_ context: JobContext, _ arguments: RotationArguments, _ checkpoint: RotationCheckpoint?) throws -> JobOutcome {
         let rootKeys = try RootKeys.fromEnvironment()
         guard var checkpoint else {
             try begin(context, arguments, rootKeys)
-            return .snooze(seconds: 0.5)
+            return .snooze(seconds: Self.partsPollSeconds)
         }
         switch checkpoint.phase {
         case .parts:
-            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: 0.5) }
+            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: Self.partsPollSeconds) }
             checkpoint.phase = .sweep
             checkpoint.partsDone = parts.rewrapped
             checkpoint.failures = parts.failures
@@ -32,10 +35,12 @@ struct RotateKEKHandler: JobHandler {
     private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
         try PermanentRefusal.convert {
+            // The long scan first, holding nothing an application's write needs; then one short transaction.
+            let preparation = try RotationPreparation.make(context.connection, rewrapOnly: arguments.rewrapOnly,
+                                                           parts: arguments.parts ?? RotationArguments.defaultParts)
             try context.batch { connection in
-                let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id,
-                                                    rewrapOnly: arguments.rewrapOnly)
-                let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
+                let (start, parts) = try RotationSteps.start(connection, preparation, rootKeys: rootKeys, actor: context.workerID,
+                                                             jobID: context.job.id)
                 for (index, part) in parts.enumerated() {
                     let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
                     try context.enqueueChild(JobRequest(partArguments, maxAttempts: 20,
