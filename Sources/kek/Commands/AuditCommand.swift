@@ -20,7 +20,7 @@ extension Command {
             let entries = try AuditLog.list(try Database.connect(), limit: try arguments.int("limit") ?? 50,
                                             action: arguments.string("action"))
             if arguments.flag("json") {
-                try JSONOutput.print(entries)
+                try Output.json(entries)
                 return
             }
             print(TextTable.render(["ID", "AT", "LOGIN", "ACTOR", "ACTION", "TARGET", "DETAILS"],
@@ -53,8 +53,7 @@ extension Command {
             let connection = try Database.connect()
             let result = try AuditLog.verify(connection, expecting: expected)
             if arguments.flag("json") {
-                try JSONOutput.print(AuditVerification(intact: result.intact, rows: result.rows, firstBrokenRow: result.firstBrokenRow,
-                                                       headHash: result.headHash, headProblem: result.headProblem))
+                try Output.json(result)
             }
             if let broken = result.firstBrokenRow {
                 throw CommandFailure("audit chain broken at row \(broken) (of \(result.rows)); rows from there on cannot be trusted")
@@ -98,13 +97,4 @@ extension Command {
             }
         }
     )
-}
-
-/// `kek audit verify --json`.
-struct AuditVerification: Encodable {
-    var intact: Bool
-    var rows: Int
-    var firstBrokenRow: Int64?
-    var headHash: String?
-    var headProblem: String?
 }

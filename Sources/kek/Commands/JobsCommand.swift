@@ -30,7 +30,7 @@ extension Command {
             let jobs = try queue.list(states: states, kind: arguments.string("kind"), limit: try arguments.int("limit") ?? 50)
             let progress = try queue.progress(jobs.map(\.id))
             if arguments.flag("json") {
-                try JobOutput.printJSON(jobs.map { JobOutput.json($0, progress[$0.id]) })
+                try Output.json(jobs.map { JobDocument(job: $0, progress: progress[$0.id]) })
             } else if jobs.isEmpty {
                 print("no jobs")
             } else {
@@ -50,7 +50,7 @@ extension Command {
             guard let job = try queue.job(id) else { throw CommandFailure("no job \(id)") }
             let progress = try queue.progress(id)
             if arguments.flag("json") {
-                try JobOutput.printJSON(JobOutput.json(job, progress))
+                try Output.json(JobDocument(job: job, progress: progress))
             } else {
                 print(JobOutput.details(job, progress))
             }
@@ -88,7 +88,7 @@ extension Command {
                 case .notFound: throw CommandFailure("no job \(id)")
                 }
                 if arguments.flag("json") {
-                    try JobOutput.printJSON(["id": id, "changed": changed, "state": state])
+                    try Output.json(JobControlResult(id: id, changed: changed, state: state))
                 } else if changed {
                     print(text)
                 }

@@ -63,21 +63,21 @@ extension Command {
             guard count >= 1 else { throw UsageError("kek jobs enqueue: --count must be at least 1") }
             let connection = try Database.connect()
             if let file = arguments.string("file"), let condition, try !JobKinds.holds(condition, for: file, on: connection) {
-                if arguments.flag("json") { return try JobOutput.printJSON(["enqueued": false, "due": false]) }
+                if arguments.flag("json") { return try Output.json(JobsEnqueued(enqueued: JobsEnqueuedCount.none, due: false)) }
                 return print("not due: \(condition.name) \(condition.argument) does not hold; nothing enqueued")
             }
             let queue = JobQueue(connection: connection)
             if count > 1 {
                 guard request.uniqueKey == nil else { throw UsageError("kek jobs enqueue: --count and a unique key exclude each other") }
                 let inserted = try queue.enqueueMany(request, count: count)
-                if arguments.flag("json") { try JobOutput.printJSON(["enqueued": inserted]) } else {
+                if arguments.flag("json") { try Output.json(JobsEnqueued(enqueued: .count(inserted))) } else {
                     print("enqueued \(inserted) \(request.kind) jobs")
                 }
                 return
             }
             let job = try queue.enqueue(request)
             if arguments.flag("json") {
-                try JobOutput.printJSON(["id": job.id, "inserted": job.inserted])
+                try Output.json(JobsEnqueued(id: job.id, inserted: job.inserted))
             } else if job.inserted {
                 print("enqueued job \(job.id) (\(request.kind))")
             } else {

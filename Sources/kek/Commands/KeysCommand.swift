@@ -35,7 +35,7 @@ extension Command {
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
             let keks = try store.list()
             if arguments.flag("json") {
-                try JSONOutput.print(keks.map(KEKListing.init))
+                try Output.json(keks.map(KEKListing.init))
             } else {
                 print(TextTable.render(
                     ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS", "DESTROY AFTER"],
@@ -151,6 +151,12 @@ struct KEKListing: Encodable {
     var destroyedAt: Date?
     var dekCount: Int64
     var wrapCount: Int64
+
+    private enum CodingKeys: String, CodingKey {
+        case id, state
+        case rootKeyId = "root_key_id", createdAt = "created_at", activatedAt = "activated_at", retiredAt = "retired_at"
+        case destroyAfter = "destroy_after", destroyedAt = "destroyed_at", dekCount = "dek_count", wrapCount = "wrap_count"
+    }
 
     init(_ record: KEKRecord) {
         id = record.id

@@ -24,7 +24,7 @@ extension Command {
                     + "kek_worker and kek_app created beforehand (runbooks/database-roles.md, section 1)")
             }
             if arguments.flag("json") {
-                return try JSONOutput.print(MigrationResult(applied: report.applied, alreadyApplied: report.alreadyApplied,
+                return try Output.json(MigrationResult(applied: report.applied, alreadyApplied: report.alreadyApplied,
                                                             schemaVersion: report.currentVersion))
             }
             for name in report.applied { print("applied \(name)") }
@@ -39,7 +39,7 @@ extension Command {
         run: { arguments in
             let migrator = try Database.migrator()
             if arguments.flag("json") {
-                return try JSONOutput.print(VersionInfo(version: KekVersion.current, schemaVersion: migrator.latestVersion,
+                return try Output.json(VersionInfo(version: KekVersion.current, schemaVersion: migrator.latestVersion,
                                                         migrations: migrator.migrations.map(\.name)))
             }
             print(KekVersion.line(schemaVersion: migrator.latestVersion))
@@ -58,6 +58,8 @@ struct MigrationResult: Encodable {
     var applied: [String]
     var alreadyApplied: Int
     var schemaVersion: Int
+
+    private enum CodingKeys: String, CodingKey { case applied, alreadyApplied = "already_applied", schemaVersion = "schema_version" }
 }
 
 /// `kek version --json`.
@@ -65,4 +67,6 @@ struct VersionInfo: Encodable {
     var version: String
     var schemaVersion: Int
     var migrations: [String]
+
+    private enum CodingKeys: String, CodingKey { case version, migrations, schemaVersion = "schema_version" }
 }

@@ -18,7 +18,7 @@ extension Command {
         options: [.json],
         run: { arguments in
             let inventory = try ProjectInventory.list(try Database.connect())
-            if arguments.flag("json") { return try JSONOutput.print(inventory.projects) }
+            if arguments.flag("json") { return try Output.json(inventory.projects) }
             if inventory.projects.isEmpty { return print("no projects yet; 'kek projects new' prints an id to start one") }
             print(TextTable.render(["PROJECT", "SECRETS", "SIGNING KEYS", "ENV IMPORTS", "LAST IMPORT"], inventory.projects.map {
                 [$0.projectId.uuidString.lowercased(), Formatting.count($0.secrets), Formatting.count($0.signingKeys),

@@ -52,7 +52,7 @@ extension Command {
     )
 
     static func printPlan(_ plan: RotationPlan, json: Bool) throws {
-        if json { return try JSONOutput.print(plan) }
+        if json { return try Output.json(plan) }
         if plan.generatesKek {
             print("A rotation would generate and activate a new KEK and rewrap \(Formatting.count(plan.deksToRewrap)) DEKs:")
         } else {
@@ -121,5 +121,8 @@ struct RootRotationResult: CommandResult {
                  + "is not in KEK_ROOT_KEYS and no DEK is under them (destroy them: runbooks/destroy-old-kek.md)")
     }
 
-    private enum CodingKeys: String, CodingKey { case rewrappedKekIds, activeRootKeyId, unusedRootKeyIds, skippedRetiredKekIds }
+    private enum CodingKeys: String, CodingKey {
+        case rewrappedKekIds = "rewrapped_kek_ids", activeRootKeyId = "active_root_key_id"
+        case unusedRootKeyIds = "unused_root_key_ids", skippedRetiredKekIds = "skipped_retired_kek_ids"
+    }
 }

@@ -3,7 +3,7 @@ import JobQueue
 import PostgresClient
 
 /// What a command reports when it is done: one line (or a few) for people, the same facts
-/// as JSON with `--json` (snake_case keys, like every other `--json` document of kek).
+/// as JSON with `--json` (its coding keys, snake_case like every other `--json` document of kek).
 protocol CommandResult: Encodable {
     var text: String { get }
 }
@@ -11,7 +11,7 @@ protocol CommandResult: Encodable {
 extension ParsedArguments {
     /// Prints `result` as JSON when `--json` was given, as text otherwise.
     func report(_ result: some CommandResult) throws {
-        if flag("json") { try JSONOutput.print(result) } else { print(result.text) }
+        if flag("json") { try Output.json(result) } else { print(result.text) }
     }
 }
 
@@ -28,7 +28,10 @@ struct KEKChange: CommandResult {
     var replacementKekId: Int32?
     var text: String
 
-    private enum CodingKeys: String, CodingKey { case kekId, state, rootKeyId, destroyAfter, replacementKekId }
+    private enum CodingKeys: String, CodingKey {
+        case state
+        case kekId = "kek_id", rootKeyId = "root_key_id", destroyAfter = "destroy_after", replacementKekId = "replacement_kek_id"
+    }
 }
 
 /// KEKs whose wrapped key was erased.
@@ -63,5 +66,5 @@ struct JobRequested: CommandResult {
         return enqueued ? "\(label) enqueued as job \(jobId)" : "a \(label) is already queued or running: job \(jobId)"
     }
 
-    private enum CodingKeys: String, CodingKey { case jobId, kind, enqueued, state }
+    private enum CodingKeys: String, CodingKey { case kind, enqueued, state, jobId = "job_id" }
 }
