@@ -10,13 +10,29 @@ protocol CommandResult: Encodable {
 
 extension ParsedArguments {
     /// Prints `result` as JSON when `--json` was given, as text otherwise.
-    func report(_ result: some CommandResult) throws {
-        if flag("json") { try Output.json(result) } else { print(result.text) }
+    func report(_ result: some CommandResult) throws { try Command.report(json: flag("json"), result) }
+}
+
+extension Command {
+    static func report(json: Bool, _ result: some CommandResult) throws {
+        if json { try Output.json(result) } else { print(result.text) }
     }
 }
 
 extension Command.Option {
     static let json = Command.Option.flag("json", "Print the result as JSON.")
+}
+
+/// The options of a command whose only option is `--json` ("Print the result as JSON.").
+struct ResultJSONOptions: CommandOptions {
+    var json = false
+    static let fields: [OptionField<Self>] = [.flag("json", Command.Option.json.help, \.json)]
+}
+
+/// The options of a listing whose only option is `--json` ("Print JSON.").
+struct PrintJSONOptions: CommandOptions {
+    var json = false
+    static let fields: [OptionField<Self>] = [.flag("json", "Print JSON.", \.json)]
 }
 
 /// A KEK that was created or moved to another state.

@@ -8,8 +8,13 @@ import JobQueue
 enum ScheduleFolder {
     static func load(_ arguments: ParsedArguments) throws -> [JobSchedule] {
         if arguments.flag("no-schedules") { return [] }
+        return try load(folder: arguments.string("schedule-dir"))
+    }
+
+    /// `folder` (`--schedule-dir`), else `KEK_SCHEDULE_DIR`, else none.
+    static func load(folder given: String?) throws -> [JobSchedule] {
         let fromEnvironment = ProcessInfo.processInfo.environment["KEK_SCHEDULE_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let folder = arguments.string("schedule-dir") ?? fromEnvironment else { return [] }
+        guard let folder = given ?? fromEnvironment else { return [] }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw CommandFailure("schedule folder '\(folder)' does not exist")
