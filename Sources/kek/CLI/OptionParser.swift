@@ -91,7 +91,7 @@ extension OptionParser where Value == UUID {
 extension OptionParser where Value: RawRepresentable & Sendable, Value.RawValue == String {
     /// One of `cases`, by raw value (`plain|json`).
     static func choice(_ cases: [Value]) -> OptionParser {
-        OptionParser(expectation: cases.map(\.rawValue).joined(separator: " or "), parse: { text in cases.first { $0.rawValue == text } },
+        OptionParser(expectation: Formatting.alternatives(cases.map(\.rawValue)), parse: { text in cases.first { $0.rawValue == text } },
                      show: { $0.rawValue })
     }
 }
