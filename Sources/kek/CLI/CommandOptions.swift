@@ -124,3 +124,18 @@ extension Command {
                 arguments: Options.declaredArguments, hidden: hidden, run: { arguments in try run(try Options(arguments)) })
     }
 }
+
+extension OptionField {
+    /// The fields of a group of options kept in one property (`ScheduleSelection`), shared by
+    /// the commands that take the same options.
+    static func group<Group>(_ key: WritableKeyPath<Options, Group> & Sendable, _ fields: [OptionField<Group>]) -> [OptionField] {
+        fields.map { field in
+            OptionField(declaration: { defaults in
+                switch field.declaration(defaults[keyPath: key]) {
+                case .option(let option): .option(option)
+                case .argument(let argument): .argument(argument)
+                }
+            }, apply: { arguments, options in try field.apply(arguments, &options[keyPath: key]) })
+        }
+    }
+}

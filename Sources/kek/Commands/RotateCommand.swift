@@ -77,15 +77,15 @@ extension Command {
         if following.json { try report(json: true, result) }
     }
 
-    static let rotateRoot = Command(
-        name: "rotate-root",
+    static let rotateRoot = Command.typed(
+        "rotate-root",
         abstract: "Re-wrap every KEK under the active (first) root key of KEK_ROOT_KEYS.",
         discussion: "Afterwards the root keys it lists as unused can be removed from KEK_ROOT_KEYS (runbooks/root-key-rotation.md).",
-        options: [.json],
-        run: { arguments in
+        options: ResultJSONOptions.self,
+        run: { options in
             let session = try KeySession.open()
             let outcome = try RootRotation.run(session.connection, rootKeys: session.rootKeys, actor: Actor.current)
-            try arguments.report(RootRotationResult(
+            try report(json: options.json, RootRotationResult(
                 rewrappedKekIds: outcome.rewrapped, activeRootKeyId: outcome.activeRootID, unusedRootKeyIds: outcome.unusedRootIDs,
                 skippedRetiredKekIds: outcome.skippedRetired))
         }

@@ -8,12 +8,8 @@ protocol CommandResult: Encodable {
     var text: String { get }
 }
 
-extension ParsedArguments {
-    /// Prints `result` as JSON when `--json` was given, as text otherwise.
-    func report(_ result: some CommandResult) throws { try Command.report(json: flag("json"), result) }
-}
-
 extension Command {
+    /// Prints `result` as JSON when `--json` was given, as text otherwise.
     static func report(json: Bool, _ result: some CommandResult) throws {
         if json { try Output.json(result) } else { print(result.text) }
     }
