@@ -18,7 +18,7 @@ extension Command {
             let jobs = try queue.list(states: options.states, kind: options.kind, limit: options.limit)
             let progress = try queue.progress(jobs.map(\.id))
             if options.json {
-                try Output.json(jobs.map { JobDocument(job: $0, progress: progress[$0.id]) })
+                try Output.jsonLine(jobs.map { JobDocument(job: $0, progress: progress[$0.id]) })
             } else if jobs.isEmpty {
                 print("no jobs")
             } else {
@@ -37,7 +37,7 @@ extension Command {
             guard let job = try queue.job(id) else { throw CommandFailure("no job \(id)") }
             let progress = try queue.progress(id)
             if options.json {
-                try Output.json(JobDocument(job: job, progress: progress))
+                try Output.jsonLine(JobDocument(job: job, progress: progress))
             } else {
                 print(JobOutput.details(job, progress))
             }
@@ -74,7 +74,7 @@ extension Command {
                 case .notFound: throw CommandFailure("no job \(id)")
                 }
                 if options.json {
-                    try Output.json(JobControlResult(id: id, changed: changed, state: state))
+                    try Output.jsonLine(JobControlResult(id: id, changed: changed, state: state))
                 } else if changed {
                     print(text)
                 }

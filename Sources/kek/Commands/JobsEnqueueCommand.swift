@@ -44,21 +44,21 @@ extension Command {
             let count = options.count
             let connection = try Database.connect()
             if let file = options.file, let condition, try !JobKinds.holds(condition, for: file, on: connection) {
-                if options.json { return try Output.json(JobsEnqueued(enqueued: JobsEnqueuedCount.none, due: false)) }
+                if options.json { return try Output.jsonLine(JobsEnqueued(enqueued: JobsEnqueuedCount.none, due: false)) }
                 return print("not due: \(condition.name) \(condition.argument) does not hold; nothing enqueued")
             }
             let queue = JobQueue(connection: connection)
             if count > 1 {
                 guard request.uniqueKey == nil else { throw UsageError("kek jobs enqueue: --count and a unique key exclude each other") }
                 let inserted = try queue.enqueueMany(request, count: count)
-                if options.json { try Output.json(JobsEnqueued(enqueued: .count(inserted))) } else {
+                if options.json { try Output.jsonLine(JobsEnqueued(enqueued: .count(inserted))) } else {
                     print("enqueued \(inserted) \(request.kind) jobs")
                 }
                 return
             }
             let job = try queue.enqueue(request)
             if options.json {
-                try Output.json(JobsEnqueued(id: job.id, inserted: job.inserted))
+                try Output.jsonLine(JobsEnqueued(id: job.id, inserted: job.inserted))
             } else if job.inserted {
                 print("enqueued job \(job.id) (\(request.kind))")
             } else {

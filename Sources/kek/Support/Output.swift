@@ -10,6 +10,12 @@ enum Output {
         print(try JSONCodec.encodePretty(value))
     }
 
+    /// The `kek jobs` documents, one line each (`JSONCodec.encode`), as those commands have
+    /// always printed them: scripts and tests read them line by line and byte for byte.
+    static func jsonLine<T: Encodable>(_ value: T) throws {
+        print(try JSONCodec.encode(value))
+    }
+
     /// Writes the secret's bytes to stdout exactly (no newline added), with `write(2)` straight
     /// from its buffer so no unwipeable `Data` copy is made.
     static func writeSecret(_ secret: SecretBytes) throws {
