@@ -24,9 +24,9 @@ extension Command {
                 batchSize: options.batchSize, maxRate: options.maxRate, lockWaitSeconds: options.lockWait)
             try checkBounds("kek reencrypt") { try request.validate() }
             let connection = try Database.connect()
-            let jobRequest = try KeyJobKinds.reencryptionRequest(request)
-            let job = try JobQueue(connection: connection).enqueue(jobRequest)
-            try enqueued(JobRequested(job, kind: jobRequest.kind, label: "re-encryption"), connection, options.following, path: "kek reencrypt")
+            let job = try KeyJobRequests.reencrypt(connection, request)
+            try enqueued(JobRequested(job, kind: KeyJobKinds.reencryption, label: "re-encryption"), connection, options.following,
+                         path: "kek reencrypt")
         }
     )
 

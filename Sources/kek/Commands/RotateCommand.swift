@@ -21,21 +21,17 @@ extension Command {
             let rotationArguments = RotationArguments(
                 batchSize: options.batchSize, parts: options.parts, maxRate: options.maxRate, rewrapOnly: options.rewrapOnly ? true : nil)
             try checkBounds("kek rotate") { try rotationArguments.validate() }
-            let connection = try Database.connect()
-            // The same decision and budget check the rotation job makes, before anything is enqueued.
-            let plan = try RotationPlan.make(connection, rewrapOnly: rotationArguments.rewrapOnly)
             if options.plan {
+                // The same decision and budget check the rotation job makes; writes nothing, needs no keyring.
+                let plan = try RotationPlan.make(try Database.connect(), rewrapOnly: rotationArguments.rewrapOnly)
                 try printPlan(plan, json: options.following.json)
                 try plan.checkBudget()
                 return
             }
-            try plan.checkBudget()
-            // Refuse here what a worker would refuse: a keyring that cannot open the KEKs in use.
             let session = try KeySession.open()
-            try KeyringProof.require(session.connection, session.rootKeys, actor: session.actor)
-            let request = try KeyJobKinds.rotationRequest(rotationArguments)
-            let job = try JobQueue(connection: connection).enqueue(request)
-            try enqueued(JobRequested(job, kind: request.kind, label: "rotation"), connection, options.following, path: "kek rotate")
+            let job = try KeyJobRequests.rotate(session.connection, rootKeys: session.rootKeys, actor: session.actor, rotationArguments)
+            try enqueued(JobRequested(job, kind: KeyJobKinds.rotation, label: "rotation"), session.connection, options.following,
+                         path: "kek rotate")
         }
     )
 
