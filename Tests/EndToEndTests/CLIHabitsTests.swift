@@ -57,7 +57,7 @@ final class CLIHabitsTests: XCTestCase {
     }
 
     func testRotateWaitTimeoutWithoutAWorkerGivesUp() throws {
-        let kek = KekBinary(databaseURL: try TestDatabase.migrated(), extra: ["KEK_ROOT_KEYS": RotationScenario.rootKeyLine])
+        let kek = KekBinary(databaseURL: try TestDatabase.migrated(), extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         XCTAssertEqual(try kek.run(["keys", "generate", "--activate"]).status, 0)
         let started = Date()
         let outcome = try kek.run(["rotate", "--wait", "--timeout", "5s"])
@@ -90,7 +90,7 @@ final class CLIHabitsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let urlFile = folder.appendingPathComponent("database-url")
         try (url + "\n").write(to: urlFile, atomically: true, encoding: .utf8)
-        let fromFile = KekBinary(databaseURL: nil, extra: ["DATABASE_URL_FILE": urlFile.path, "KEK_ROOT_KEYS": RotationScenario.rootKeyLine])
+        let fromFile = KekBinary(databaseURL: nil, extra: ["DATABASE_URL_FILE": urlFile.path, "KEK_ROOT_KEYS": TestRootKey.line])
         XCTAssertEqual(try fromFile.run(["migrate"]).status, 0)
         let generated = try fromFile.run(["keys", "generate", "--activate", "--json"])
         let kek = try JSONSerialization.jsonObject(with: Data(generated.stdout.utf8)) as? [String: Any]

@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import PostgresClient
+import TestSupport
 import XCTest
 
 /// Leases, fenced checkpoints, retries, stops at batch boundaries.

@@ -69,11 +69,11 @@ final class JobQueueSurvivalTests: XCTestCase {
             _ = try? sleeper.runNext()
         }
         thread.start()
-        XCTAssertTrue(try fixture.waitUntil(timeout: 5) { try fixture.job(job.id).state == .running })
+        XCTAssertTrue(try waitUntil(timeout: 5) { try fixture.job(job.id).state == .running })
         // Another worker keeps trying to take it over; with the lease renewed it never can.
         let rival = try fixture.runner(handlers, worker: "rival", lease: 1)
         var rivalClaims = 0
-        XCTAssertTrue(try fixture.waitUntil(timeout: 15) {
+        XCTAssertTrue(try waitUntil(timeout: 15) {
             if try rival.runNext() != nil { rivalClaims += 1 }
             return try fixture.job(job.id).state.isFinished
         })
@@ -109,12 +109,12 @@ final class JobQueueSurvivalTests: XCTestCase {
             worker.requestStop()
             _ = worker.waitUntilStopped(timeout: 5)
         }
-        XCTAssertTrue(try fixture.waitUntil(timeout: 10) {
+        XCTAssertTrue(try waitUntil(timeout: 10) {
             try fixture.count("SELECT count(*) FROM jobs WHERE unique_key = 'schedule:hourly'") == 1
         }, "a due schedule is enqueued although every prune fails")
         var beats: Set<Double> = []
         let start = Date()
-        XCTAssertTrue(try fixture.waitUntil(timeout: 10) {
+        XCTAssertTrue(try waitUntil(timeout: 10) {
             if let at: Double = try fixture.db.query(
                 "SELECT extract(epoch FROM last_heartbeat_at)::float8 FROM workers WHERE id = 'keeper'").first?.decode(0) {
                 beats.insert(at)
