@@ -27,7 +27,7 @@ final class JSONConventionTests: XCTestCase {
             ["jobs", "pause", jobID, "--json"], ["jobs", "resume", jobID, "--json"], ["rotate", "--json"],
             ["keys", "generate", "--json"], ["keys", "wrap-limit", "--json"], ["jobs", "cancel", jobID, "--json"],
             ["jobs", "retry", jobID, "--json"], ["jobs", "enqueue", "noop", "--count", "2", "--json"], ["version", "--json"],
-            ["projects", "list", "--json"],
+            ["projects", "list", "--json"], ["rotate-root", "--json"],
         ]
         for command in commands {
             let outcome = try h.run(command)
@@ -78,6 +78,8 @@ final class JSONConventionTests: XCTestCase {
         XCTAssertEqual(try keys("migrate --json"), ["already_applied", "applied", "schema_version"])
         XCTAssertEqual(try keys("version --json"), ["migrations", "schema_version", "version"])
         XCTAssertEqual(try keys("projects list --json"), ["env_imports", "last_import_at", "project_id", "secrets", "signing_keys"])
+        XCTAssertEqual(try keys("rotate-root --json"),
+                       ["active_root_key_id", "rewrapped_kek_ids", "skipped_retired_kek_ids", "unused_root_key_ids"])
         XCTAssertEqual(try keys("keys list --json"), ["activated_at", "created_at", "dek_count", "id", "root_key_id", "state", "wrap_count"])
 
         // A per-KEK count is an array of objects, not the flat [id, count, id, count] of a numeric-keyed dictionary.
