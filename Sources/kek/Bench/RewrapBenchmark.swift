@@ -9,6 +9,8 @@ struct BenchResults: Encodable {
     var explain: BatchExplain?
     var latencies: [LatencyFigures]
     var insertsPerSecond: Double
+
+    enum CodingKeys: String, CodingKey { case lines, explain, latencies, insertsPerSecond = "inserts_per_second" }
 }
 
 /// Measures the rotation against the database's own limits on the same rows, in one run.

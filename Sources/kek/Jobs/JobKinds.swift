@@ -25,15 +25,8 @@ enum JobKinds {
         }
     }
 
-    /// Conditions for `"when"` schedules.
-    static var conditions: [String: JobScheduleCondition] {
-        ["active_kek_older_than": { connection, _, argument in
-            guard let seconds = JobDuration.seconds(argument) else {
-                throw JobScheduleError("active_kek_older_than: '\(argument)' is not a duration like 90d")
-            }
-            return try KEKAge.activeOlderThan(connection, seconds: seconds)
-        }]
-    }
+    /// Conditions for `"when"` schedules (the key domain's: `active_kek_older_than`).
+    static var conditions: [String: JobScheduleCondition] { KEKAge.scheduleConditions }
 
     /// Whether a schedule file's `"when"` condition holds now (for `kek jobs enqueue --file`
     /// run by cron or a timer, so the file means the same there as in the worker).
