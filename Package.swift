@@ -51,18 +51,23 @@ let package = Package(
                            "StatusAPI", "KekMigrations"],
             exclude: ["Bench/peer_rewrap.py"]
         ),
+        // Test helpers in two parts. HTTPTestSupport: what needs no database (one raw socket client,
+        // one curl runner, the seeded generator), so HTTPServerTests builds and runs without
+        // PostgreSQL. TestSupport: the suite's PostgreSQL, logins, the test root key, fixture
+        // helpers, the tool runner and the SoftHSM2 token.
+        .target(name: "HTTPTestSupport", path: "Tests/HTTPTestSupport"),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "ThrowawayPostgres", "KekMigrations"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "EnvelopeCryptoTests", dependencies: ["EnvelopeCrypto"], resources: [.copy("Vectors")]),
         .testTarget(name: "KeyWrappingTests", dependencies: ["KeyWrapping", "EnvelopeCrypto"]),
         .testTarget(name: "PKCS11Tests", dependencies: ["PKCS11", "KeyWrapping", "EnvelopeCrypto", "TestSupport"]),
         .testTarget(name: "KeyManagementTests", dependencies: ["KeyManagement", "TestSupport"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "TestSupport"]),
-        .testTarget(name: "StatusAPITests", dependencies: ["StatusAPI", "TestSupport", "KeyManagement"]),
+        .testTarget(name: "StatusAPITests", dependencies: ["StatusAPI", "TestSupport", "HTTPTestSupport", "KeyManagement"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["kek", "TestSupport", "KeyManagement", "EnvelopeCrypto", "PostgresClient"],
+            dependencies: ["kek", "TestSupport", "HTTPTestSupport", "KeyManagement", "EnvelopeCrypto", "PostgresClient"],
             exclude: ["Fixtures"]
         ),
     ]

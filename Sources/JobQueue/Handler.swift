@@ -1,13 +1,30 @@
 import Foundation
 
-/// Runs jobs of one kind. The runner calls it on a worker thread with a `JobContext` that
-/// owns that thread's connection; it may block (libpq is blocking), and it must be safe to
-/// run on several threads at once, each with its own context.
+/// The arguments of one job kind: a Codable value that names its kind, so a job is enqueued
+/// from a typed value (`JobRequest(_:)`) and its handler receives the same type, decoded once
+/// by JobQueue with `JSONCodec`. They are stored as `jsonb` and shown by `kek jobs show`, so
+/// they must never carry secret values or key material.
+public protocol JobArguments: Codable, Sendable {
+    static var kind: String { get }
+}
+
+/// The checkpoint of a handler that keeps none.
+public struct NoCheckpoint: Codable, Sendable, Equatable {
+    public init() {}
+}
+
+/// Runs jobs of one kind, typed by its arguments and checkpoint. The runner decodes both
+/// once with `JSONCodec` before calling `run` (a decode failure of either fails the job
+/// permanently: retrying cannot change stored bytes) and calls it on a worker thread with a
+/// `JobContext` that owns that thread's connection; it may block (libpq is blocking), and it
+/// must be safe to run on several threads at once, each with its own context.
 ///
-/// A handler is resumable: it starts from `context.job.checkpointJSON` and does its work in
-/// `context.batch` calls, each committing a batch together with the checkpoint after it.
+/// A handler is resumable: it starts from `checkpoint` (nil on a job's first run) and writes
+/// only in `context.batch` calls, each committing its work together with the checkpoint after it.
 public protocol JobHandler: Sendable {
-    func run(_ context: JobContext) throws -> JobOutcome
+    associatedtype Arguments: JobArguments
+    associatedtype Checkpoint: Codable & Sendable = NoCheckpoint
+    func run(_ context: JobContext, _ arguments: Arguments, _ checkpoint: Checkpoint?) throws -> JobOutcome
 }
 
 /// How a handler's run ended (errors are the other way: thrown, they are retried).
@@ -17,6 +34,11 @@ public enum JobOutcome: Sendable, Equatable {
     /// Not done, not failed: queue again after `seconds` without burning an attempt
     /// (a parent waiting for its parts).
     case snooze(seconds: Double)
+
+    /// Done, with `result` encoded by `JSONCodec`.
+    public static func completed(_ result: some Encodable) throws -> JobOutcome {
+        .completed(result: try JSONCodec.encode(result))
+    }
 }
 
 /// Thrown by a handler to fail the job at once, without retries (bad arguments, a state
@@ -49,33 +71,4 @@ public struct JobStopRequested: Error, CustomStringConvertible, Sendable {
 public struct JobRunTimeExceeded: Error, CustomStringConvertible, Sendable {
     public var seconds: Int
     public var description: String { "attempt exceeded its maximum run time of \(seconds)s" }
-}
-
-/// Handlers by kind. The CLI builds one from its list of kinds; a worker claims only the
-/// kinds it has handlers for, so jobs of unknown kinds wait for a worker that knows them.
-public struct JobHandlerRegistry: Sendable {
-    private var handlers: [String: any JobHandler] = [:]
-    /// Kinds claimed only while a check passes (`KindGate.swift`).
-    var gates: [JobKindGate] = []
-
-    public init() {}
-
-    public mutating func register(_ kind: String, _ handler: any JobHandler) {
-        handlers[kind] = handler
-    }
-
-    /// Registers a closure as the handler of `kind`.
-    public mutating func register(_ kind: String, _ body: @escaping @Sendable (JobContext) throws -> JobOutcome) {
-        handlers[kind] = ClosureJobHandler(body: body)
-    }
-
-    public func handler(for kind: String) -> (any JobHandler)? { handlers[kind] }
-
-    /// The kinds this registry can run, sorted.
-    public var kinds: [String] { handlers.keys.sorted() }
-}
-
-struct ClosureJobHandler: JobHandler {
-    let body: @Sendable (JobContext) throws -> JobOutcome
-    func run(_ context: JobContext) throws -> JobOutcome { try body(context) }
 }

@@ -8,8 +8,9 @@ import PostgresClient
 public final class JobContext {
     /// The job as claimed (attempt already counted); progress and checkpoint follow `batch`.
     public private(set) var job: Job
-    /// The worker loop's connection; use it for reads, and write inside `batch`.
-    public let connection: PostgresConnection
+    /// The worker loop's connection. Not public: a handler reads through `read` and writes
+    /// through `batch`, whose checkpoint UPDATE is the lease fence.
+    let connection: PostgresConnection
     public let lease: JobLease
     public let workerID: String
     let stop: StopSignal
@@ -18,6 +19,9 @@ public final class JobContext {
     /// When the lease was last extended (claim, checkpoint or renewal).
     private var renewedAt = Date()
     private(set) var desiredState: JobState?
+    /// The handler's `Checkpoint` type (set by the typed handler before it runs), so a batch
+    /// cannot record a checkpoint its own handler could not decode on resume.
+    var checkpointType: (any Encodable.Type)?
 
     init(claimed: ClaimedJob, connection: PostgresConnection, workerID: String, stop: StopSignal, limits: BatchLimits) {
         job = claimed.job
@@ -41,21 +45,18 @@ public final class JobContext {
 
     public var stopRequested: Bool { stopReason != nil }
 
-    /// The job's arguments decoded as `T`; malformed arguments fail the job at once
-    /// (retrying cannot fix them). A handler family with its own JSON conventions (key
-    /// strategies) passes its decoder.
-    public func decodeArguments<T: Decodable>(_ type: T.Type = T.self, decoder: JSONDecoder = JSONDecoder()) throws -> T {
-        do {
-            return try decoder.decode(T.self, from: Data(job.argumentsJSON.utf8))
-        } catch {
-            throw PermanentJobError("job \(job.id) (\(job.kind)): arguments do not match what the handler expects: \(error)")
-        }
+    /// Runs `body` in a `READ ONLY` transaction with the batch's transaction-local timeouts:
+    /// the only handle a handler gets besides `batch`, so PostgreSQL itself refuses a write
+    /// (SQLSTATE 25006) made outside the lease fence. Helpers that hold a connection
+    /// (`KEKCiphers`, a verifier) are made inside `body` from the connection it is given.
+    @discardableResult
+    public func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try connection.transaction(.readOnlySnapshot, settings: limits.transactionSettings) { try body(connection) }
     }
 
-    /// The last committed checkpoint decoded as `T`, or nil when the job has none yet.
-    public func decodeCheckpoint<T: Decodable>(_ type: T.Type = T.self, decoder: JSONDecoder = JSONDecoder()) throws -> T? {
-        guard let text = job.checkpointJSON else { return nil }
-        return try decoder.decode(T.self, from: Data(text.utf8))
+    /// The parts of this job (`enqueueChild`), read now.
+    public func parts() throws -> [Job] {
+        try read { try JobQueue(connection: $0).parts(of: job.id) }
     }
 
     /// Runs `work` and records the checkpoint after it in one short transaction.
@@ -71,12 +72,12 @@ public final class JobContext {
     /// - Parameters:
     ///   - progressDone: units done after this batch (absolute, not a delta).
     ///   - progressTotal: the planned total, when known (nil keeps the stored one).
-    ///   - checkpoint: JSON text the handler resumes from (nil keeps the stored one).
+    ///   - checkpoint: what the handler resumes from, its `Checkpoint` type (nil keeps the stored one).
     @discardableResult
-    public func batch<T>(progressDone: Int64, progressTotal: Int64? = nil, checkpoint: String? = nil,
+    public func batch<T>(progressDone: Int64, progressTotal: Int64? = nil, checkpoint: (any Encodable & Sendable)? = nil,
                          _ work: (PostgresConnection) throws -> T) throws -> T {
         try batch { connection in
-            (try work(connection), JobProgress(done: progressDone, total: progressTotal, checkpointJSON: checkpoint))
+            (try work(connection), JobProgress(done: progressDone, total: progressTotal, checkpoint: checkpoint))
         }
     }
 
@@ -88,19 +89,34 @@ public final class JobContext {
         if let cap = job.maxRunSeconds, Date().timeIntervalSince(claimedAt) > Double(cap) {
             throw JobRunTimeExceeded(seconds: cap)
         }
-        let (value, progress, desired) = try connection.transaction(settings: limits.transactionSettings) {
+        let (value, progress, checkpointJSON, desired) = try connection.transaction(settings: limits.transactionSettings) {
             let (value, progress) = try work(connection)
+            let checkpointJSON = try progress.checkpoint.map(encodeCheckpoint)
             let desired = try lease.checkpoint(on: connection, progressDone: progress.done,
-                                               progressTotal: progress.total, checkpointJSON: progress.checkpointJSON)
-            return (value, progress, desired)
+                                               progressTotal: progress.total, checkpointJSON: checkpointJSON)
+            return (value, progress, checkpointJSON, desired)
         }
         renewedAt = Date()
         job.progressDone = progress.done
         if let total = progress.total { job.progressTotal = total }
-        if let checkpoint = progress.checkpointJSON { job.checkpointJSON = checkpoint }
+        if let checkpointJSON { job.checkpointJSON = checkpointJSON }
         desiredState = desired
         if let reason = stopReason { throw JobStopRequested(reason: reason) }
         return value
+    }
+
+    /// A checkpoint as stored: the handler's `Checkpoint` value written by `JSONCodec`. Another
+    /// type, or text (it would be stored as a JSON string), is refused: the handler could not
+    /// decode it when the job resumes.
+    private func encodeCheckpoint(_ checkpoint: any Encodable & Sendable) throws -> String {
+        let given = type(of: checkpoint)
+        if let expected = checkpointType, ObjectIdentifier(given) != ObjectIdentifier(expected) {
+            throw PostgresError(.usage, message: "job \(job.id) (\(job.kind)): checkpoint is a \(given), its handler resumes from \(expected)")
+        }
+        if checkpoint is String {
+            throw PostgresError(.usage, message: "a checkpoint is the handler's Checkpoint value, not JSON text")
+        }
+        return try JSONCodec.encode(checkpoint)
     }
 
     /// Extends the lease without a checkpoint, for a handler between batches that are far
@@ -146,10 +162,14 @@ public final class JobContext {
 
     private var renewalInterval: Double { max(0.2, lease.seconds / 3) }
 
-    /// Enqueues a job; inside `batch` it commits (or rolls back) with that batch.
+    /// Enqueues a job inside `batch`, where it commits (or rolls back) with that batch; called
+    /// anywhere else it is refused (it would be a write outside the lease fence).
     @discardableResult
     public func enqueue(_ request: JobRequest) throws -> EnqueuedJob {
-        try JobQueue(connection: connection).enqueue(request)
+        guard connection.inTransaction else {
+            throw PostgresError(.usage, message: "job \(job.id) (\(job.kind)): enqueue inside context.batch, the lease fence")
+        }
+        return try JobQueue(connection: connection).enqueue(request)
     }
 
     /// Enqueues a part of this job (its `parent_id` is this job); inside `batch` it commits
@@ -163,15 +183,16 @@ public final class JobContext {
 }
 
 /// The progress a batch records with its work: units done (absolute), the planned total
-/// (nil keeps the stored one) and the JSON checkpoint to resume from (nil keeps the stored one).
+/// (nil keeps the stored one) and the checkpoint to resume from, the handler's `Checkpoint`
+/// value, written with `JSONCodec` (nil keeps the stored one).
 public struct JobProgress: Sendable {
     public var done: Int64
     public var total: Int64?
-    public var checkpointJSON: String?
+    public var checkpoint: (any Encodable & Sendable)?
 
-    public init(done: Int64, total: Int64? = nil, checkpointJSON: String? = nil) {
+    public init(done: Int64, total: Int64? = nil, checkpoint: (any Encodable & Sendable)? = nil) {
         self.done = done
         self.total = total
-        self.checkpointJSON = checkpointJSON
+        self.checkpoint = checkpoint
     }
 }

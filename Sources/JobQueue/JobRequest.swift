@@ -1,7 +1,8 @@
 import Foundation
 
-/// What to enqueue. Arguments are JSON text (an object); they are stored as `jsonb` and
-/// shown by `kek jobs show`, so they must never carry secret values or key material.
+/// What to enqueue: made from a typed `JobArguments` value (`init(_:)`), which names the
+/// kind and is written with `JSONCodec`. Arguments are stored as `jsonb` and shown by
+/// `kek jobs show`, so they must never carry secret values or key material.
 public struct JobRequest: Sendable, Equatable {
     public var kind: String
     public var argumentsJSON: String
@@ -16,6 +17,16 @@ public struct JobRequest: Sendable, Equatable {
     /// A cap on one attempt's run time, enforced at batch boundaries; separate from the lease.
     public var maxRunSeconds: Int?
 
+    /// A request for the kind `arguments` names, its arguments written by `JSONCodec`.
+    public init<A: JobArguments>(_ arguments: A, priority: Int = 0, runAt: Date? = nil, maxAttempts: Int = 5,
+                                 uniqueKey: String? = nil, parentID: Int64? = nil, maxRunSeconds: Int? = nil) throws {
+        self.init(kind: A.kind, argumentsJSON: try JSONCodec.encode(arguments), priority: priority, runAt: runAt,
+                  maxAttempts: maxAttempts, uniqueKey: uniqueKey, parentID: parentID, maxRunSeconds: maxRunSeconds)
+    }
+
+    /// A request from raw JSON text: for input that arrives as text (`kek jobs enqueue --file`,
+    /// a schedule's configuration) and kinds without arguments. Check raw text against the
+    /// kind's type first with `JobHandlerRegistry.validate(kind:argumentsJSON:)`.
     public init(kind: String, argumentsJSON: String = "{}", priority: Int = 0, runAt: Date? = nil,
                 maxAttempts: Int = 5, uniqueKey: String? = nil, parentID: Int64? = nil, maxRunSeconds: Int? = nil) {
         self.kind = kind

@@ -28,7 +28,7 @@ public enum NextRotation {
             let candidate: Estimate
             switch schedule.trigger {
             case .when(let condition, let argument, let checkEvery):
-                guard condition == "active_kek_older_than", let seconds = JobDuration.seconds(argument) else {
+                guard let seconds = KEKAge.ageLimit(condition: condition, argument: argument) else {
                     skipped.append(schedule.name)
                     continue
                 }

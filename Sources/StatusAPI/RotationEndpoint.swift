@@ -64,7 +64,7 @@ enum RotationEndpoint {
         guard body.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return RotationArguments() }
         do {
             // Decoding checks `JobArgumentBounds` (and refuses null), the same check as `kek rotate`'s.
-            return try JobJSON.decode(RotationArguments.self, from: String(decoding: body, as: UTF8.self))
+            return try JSONCodec.decode(RotationArguments.self, from: body)
         } catch let error as InvalidJobArguments {
             throw InvalidBody(description: error.description)
         } catch {

@@ -26,8 +26,38 @@ final class CLIHabitsTests: XCTestCase {
         XCTAssertTrue(worker.stdout.contains("SIGHUP is ignored"), worker.stdout)
     }
 
+    /// Options are parsed into typed values before a command runs: text that is not one is a
+    /// usage error naming the option, from the command line or its KEK_* variable alike, and
+    /// `--help` shows the typed defaults as they are written on the command line.
+    func testTypedOptionsRefuseTextThatIsNotTheirTypeFromArgumentsOrEnvironment() throws {
+        let kek = KekBinary(databaseURL: nil)
+        let refusals: [([String], [String: String], String)] = [
+            (["worker", "--concurrency", "0"], [:], "--concurrency"),
+            (["worker"], ["KEK_CONCURRENCY": "many"], "--concurrency"),
+            (["worker"], ["KEK_LEASE": "0s"], "--lease"),
+            (["worker"], ["KEK_LOG_FORMAT": "xml"], "plain or json"),
+            (["reencrypt", "--kek", "1,x"], [:], "--kek"),
+            (["jobs", "list", "--state", "bogus"], [:], "--state"),
+            (["jobs", "show", "-3"], [:], "<id>"),
+            (["keys", "wrap-limit", "0"], [:], "<n>"),
+            (["import-env", "--project", "not-a-uuid"], [:], "--project"),
+            (["import-env", "--project", UUID().uuidString, "--on-conflict", "merge"], [:], "refuse, update or skip"),
+            (["secrets", "list"], [:], "missing required option '--project'"),
+        ]
+        for (words, environment, named) in refusals {
+            let outcome = try KekBinary(databaseURL: nil, extra: environment).run(words)
+            XCTAssertEqual(outcome.status, 2, "\(words) \(environment): \(outcome.stderr)")
+            XCTAssertTrue(outcome.stderr.contains(named), "\(words) \(environment): \(outcome.stderr)")
+        }
+        let reencrypt = try kek.run(["reencrypt", "--help"]).stdout
+        XCTAssertTrue(reencrypt.contains("DEKs per batch transaction. (default: 200)"), reencrypt)
+        XCTAssertTrue(reencrypt.contains("(default: 120s)"), reencrypt)
+        let worker = try kek.run(["worker", "--help"]).stdout
+        XCTAssertTrue(worker.contains("Delete finished jobs older than this. (default: 14d) [env KEK_RETENTION]"), worker)
+    }
+
     func testRotateWaitTimeoutWithoutAWorkerGivesUp() throws {
-        let kek = KekBinary(databaseURL: try TestDatabase.migrated(), extra: ["KEK_ROOT_KEYS": RotationScenario.rootKeyLine])
+        let kek = KekBinary(databaseURL: try TestDatabase.migrated(), extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         XCTAssertEqual(try kek.run(["keys", "generate", "--activate"]).status, 0)
         let started = Date()
         let outcome = try kek.run(["rotate", "--wait", "--timeout", "5s"])
@@ -60,7 +90,7 @@ final class CLIHabitsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let urlFile = folder.appendingPathComponent("database-url")
         try (url + "\n").write(to: urlFile, atomically: true, encoding: .utf8)
-        let fromFile = KekBinary(databaseURL: nil, extra: ["DATABASE_URL_FILE": urlFile.path, "KEK_ROOT_KEYS": RotationScenario.rootKeyLine])
+        let fromFile = KekBinary(databaseURL: nil, extra: ["DATABASE_URL_FILE": urlFile.path, "KEK_ROOT_KEYS": TestRootKey.line])
         XCTAssertEqual(try fromFile.run(["migrate"]).status, 0)
         let generated = try fromFile.run(["keys", "generate", "--activate", "--json"])
         let kek = try JSONSerialization.jsonObject(with: Data(generated.stdout.utf8)) as? [String: Any]

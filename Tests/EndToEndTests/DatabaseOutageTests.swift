@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import PostgresClient
 import TestSupport
 import ThrowawayPostgres
@@ -41,15 +42,6 @@ final class DatabaseOutageTests: XCTestCase {
 
     private let began = Date()
     private func mark(_ what: String) { print(String(format: "[%6.1fs] ", Date().timeIntervalSince(began)) + what) }
-
-    private func waitUntil(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return try condition()
-    }
 
     func testThreeImmediateRestartsDuringARotationRecoverEveryProcessByItself() throws {
         let secrets = 200_000

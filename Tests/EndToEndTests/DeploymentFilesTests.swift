@@ -65,7 +65,7 @@ final class DeploymentFilesTests: XCTestCase {
 
     func testTheRotationScheduleMeansTheSameToCronAndToTheWorker() throws {
         let url = try TestDatabase.migrated()
-        let kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": RotationScenario.rootKeyLine])
+        let kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         XCTAssertEqual(try kek.run(["keys", "generate", "--activate"]).status, 0)
         let shipped = jobs.appendingPathComponent("schedules/rotate-kek.json")
         // A KEK activated a moment ago is not 90 days old: cron's enqueue adds nothing.

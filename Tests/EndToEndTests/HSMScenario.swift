@@ -7,7 +7,7 @@ import XCTest
 
 /// A store seeded under an env root key, a private SoftHSM2 token, and the `kek` binary
 /// whose keyring the test changes between steps (as an operator edits `KEK_ROOT_KEYS`).
-final class HSMScenario {
+final class HSMScenario: DatabaseFixture {
     static let envRoot1 = "r1:" + Data(repeating: 41, count: 32).base64EncodedString()
     let token: SoftHSMToken
     let url: String
@@ -114,10 +114,6 @@ final class HSMScenario {
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw CommandFailure("no '\(line)' within a minute in \(log.path)")
-    }
-
-    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try connection.query(sql, parameters)[0].decode(0)
     }
 
     /// The wrapped KEKs as '<id> <hex>' lines, for the independent client.

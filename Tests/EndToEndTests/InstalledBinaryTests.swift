@@ -28,7 +28,7 @@ final class InstalledBinaryTests: XCTestCase {
 
     func testMigrateRotateAndStatusFromAnEmptyFolder() throws {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["kek"])
-        let kek = installed(try TestDatabase.fresh(), extra: ["KEK_ROOT_KEYS": RotationScenario.rootKeyLine])
+        let kek = installed(try TestDatabase.fresh(), extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         let migrate = try kek.run(["migrate", "--json"])
         XCTAssertEqual(migrate.status, 0, migrate.stderr)
         let applied = try JSONSerialization.jsonObject(with: Data(migrate.stdout.utf8)) as? [String: Any]

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import TestSupport
 import XCTest
 
@@ -24,7 +25,9 @@ final class JSONConventionTests: XCTestCase {
             ["jobs", "show", jobID, "--json"], ["keys", "list", "--json"], ["verify", "--json"],
             ["rotate", "--plan", "--json"], ["status", "--json"],
             ["jobs", "pause", jobID, "--json"], ["jobs", "resume", jobID, "--json"], ["rotate", "--json"],
-            ["keys", "generate", "--json"],
+            ["keys", "generate", "--json"], ["keys", "wrap-limit", "--json"], ["jobs", "cancel", jobID, "--json"],
+            ["jobs", "retry", jobID, "--json"], ["jobs", "enqueue", "noop", "--count", "2", "--json"], ["version", "--json"],
+            ["projects", "list", "--json"], ["rotate-root", "--json"],
         ]
         for command in commands {
             let outcome = try h.run(command)
@@ -54,6 +57,31 @@ final class JSONConventionTests: XCTestCase {
             violations += Self.violations(in: value, at: name)
         }
         XCTAssertEqual(violations, [])
+        // The keys scripts read, exactly (the CLI's own documents, printed through JSONCodec).
+        func keys(_ name: String) throws -> [String] {
+            let text = try XCTUnwrap(documents.first { $0.0 == name }?.1, name)
+            let value = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            let object = try XCTUnwrap((value as? [String: Any]) ?? (value as? [[String: Any]])?.first, "\(name): \(text)")
+            return object.keys.sorted()
+        }
+        XCTAssertEqual(try keys("jobs show \(jobID) --json"), [
+            "args", "attempt", "attempt_errors", "attempted_at", "checkpoint", "checkpointed_at", "created_at", "desired_state",
+            "finished_at", "id", "kind", "last_error", "lease_expires_at", "lease_owner", "max_attempts", "max_run_seconds",
+            "parent_id", "priority", "progress", "result", "run_at", "started_at", "state", "unique_key", "updated_at"])
+        XCTAssertEqual(try keys("jobs cancel \(jobID) --json"), ["changed", "id", "state"])
+        XCTAssertEqual(try keys("jobs enqueue --json"), ["id", "inserted"])
+        XCTAssertEqual(try keys("jobs enqueue noop --count 2 --json"), ["enqueued"])
+        XCTAssertEqual(try keys("keys wrap-limit --json"), ["wrap_limit"])
+        XCTAssertEqual(try keys("keys generate --json"), ["kek_id", "root_key_id", "state"])
+        XCTAssertEqual(try keys("rotate --json"), ["enqueued", "job_id", "kind"])
+        XCTAssertEqual(try keys("audit verify --json"), ["head_hash", "intact", "rows"])
+        XCTAssertEqual(try keys("migrate --json"), ["already_applied", "applied", "schema_version"])
+        XCTAssertEqual(try keys("version --json"), ["migrations", "schema_version", "version"])
+        XCTAssertEqual(try keys("projects list --json"), ["env_imports", "last_import_at", "project_id", "secrets", "signing_keys"])
+        XCTAssertEqual(try keys("rotate-root --json"),
+                       ["active_root_key_id", "rewrapped_kek_ids", "skipped_retired_kek_ids", "unused_root_key_ids"])
+        XCTAssertEqual(try keys("keys list --json"), ["activated_at", "created_at", "dek_count", "id", "root_key_id", "state", "wrap_count"])
+
         // A per-KEK count is an array of objects, not the flat [id, count, id, count] of a numeric-keyed dictionary.
         let verify = try XCTUnwrap(documents.first { $0.0 == "verify --json" }?.1)
         let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(verify.utf8)) as? [String: Any], verify)

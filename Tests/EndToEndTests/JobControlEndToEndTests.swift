@@ -1,6 +1,7 @@
 import Foundation
 import KeyManagement
 import PostgresClient
+import TestSupport
 import XCTest
 
 /// Pause, resume and the rate cap of a rotation, through the built binary with two workers.
@@ -10,25 +11,16 @@ final class JobControlEndToEndTests: XCTestCase {
         try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id <> $1", [scenario.firstKEK])
     }
 
-    private func waitFor(_ timeout: Double, _ condition: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return try condition()
-    }
-
     func testPausedRotationMovesNoDEKForTenSecondsAndResumeCompletes() throws {
         let scenario = try RotationScenario(secrets: 20_000)
         let workers = [try scenario.worker("p1"), try scenario.worker("p2")]
         defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
         let job = try scenario.enqueueRotation(["--batch-size", "500", "--parts", "4", "--max-rate", "2000"])
-        XCTAssertTrue(try waitFor(120) { try moved(scenario) >= 4_000 })
+        XCTAssertTrue(try waitUntil(timeout: 120) { try moved(scenario) >= 4_000 })
         let paused = try scenario.kek.run(["jobs", "pause", String(job)])
         XCTAssertEqual(paused.status, 0, paused.stderr)
         // Each running part finishes at most the batch in hand, then stops.
-        XCTAssertTrue(try waitFor(15) {
+        XCTAssertTrue(try waitUntil(timeout: 15) {
             try scenario.count("SELECT count(*) FROM jobs WHERE (id = $1 OR parent_id = $1) AND state = 'running'", [job]) == 0
         })
         let perKEK = "SELECT coalesce(string_agg(kek_id || ':' || n, ',' ORDER BY kek_id), '') FROM (SELECT kek_id, count(*) n FROM data_keys GROUP BY 1) s"

@@ -8,9 +8,10 @@ import XCTest
 /// step's batch transaction, so a batch lost or applied twice shows up as a missing or
 /// duplicate row.
 final class JobWorkerEndToEndTests: XCTestCase {
-    struct Setup {
+    struct Setup: DatabaseFixture {
         let url: String
         let db: PostgresConnection
+        var connection: PostgresConnection { db }
         let kek: KekBinary
 
         init() throws {
@@ -19,10 +20,6 @@ final class JobWorkerEndToEndTests: XCTestCase {
             try db.execute("CREATE TABLE noop_runs (job_id int8, step int4, worker_id text, attempt int4)")
             try db.execute("GRANT INSERT, SELECT ON noop_runs TO kek_worker")   // kek runs as a kek_worker login
             kek = KekBinary(databaseURL: url)
-        }
-
-        func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-            try db.query(sql, parameters)[0].decode(0)
         }
 
         func value<T: PostgresDecodable>(_ sql: String, _ parameters: [any PostgresEncodable] = [], as type: T.Type = T.self) throws -> T {
@@ -55,8 +52,6 @@ final class JobWorkerEndToEndTests: XCTestCase {
 
         func log(_ url: URL) -> String { (try? String(contentsOf: url, encoding: .utf8)) ?? "" }
     }
-
-    struct TestFailure: Error, CustomStringConvertible { var description: String }
 
     func testFourWorkerProcessesRunTwoThousandJobsExactlyOnce() throws {
         let setup = try Setup()

@@ -1,5 +1,6 @@
 import EnvelopeCrypto
 import Foundation
+import HTTPTestSupport
 import PostgresClient
 import TestSupport
 import XCTest
@@ -66,7 +67,7 @@ final class LeakCanaryEndToEndTests: XCTestCase {
             #"{"project": "\#(h.project)", "prefix": "LEAK_"}"#,
             #"{"project": "\#(h.project)", "env_file": "\#(envFile)", "prefix": "LEAK_", "strip_prefix": true}"#,
         ].map { try enqueueAsWorkerRole(h.connection, args: $0) }
-        XCTAssertTrue(try waitUntil(60) {
+        XCTAssertTrue(try waitUntil(timeout: 60, interval: 0.1) {
             try h.connection.query("SELECT count(*) FROM jobs WHERE id = ANY($1) AND state = 'failed'", [PostgresArray(jobs)])[0]
                 .decode(0, as: Int.self) == jobs.count
         }, "import_env jobs did not fail")
@@ -157,15 +158,6 @@ final class LeakCanaryEndToEndTests: XCTestCase {
             return try connection.query("INSERT INTO jobs (kind, args) VALUES ('import_env', $1::jsonb) RETURNING id", [args])[0]
                 .decode(0)
         }
-    }
-
-    private func waitUntil(_ timeout: Double, _ condition: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return false
     }
 
     private func temporaryFolder() throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import TestSupport
 import XCTest
 
@@ -7,7 +8,7 @@ import XCTest
 final class ProcessHardeningEndToEndTests: XCTestCase {
     func testRunningWorkerIsNotDumpableHasNoCoreLimitAndRefusesAForeignHost() throws {
         let url = try TestDatabase.migrated()
-        var kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": SecretsHarness.rootKeyLine])
+        var kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         kek.environment.removeValue(forKey: "KEK_ROOT_KEYS_FILE")
         let arguments = ["worker", "--worker-id", "hardened", "--no-schedules", "--poll-interval", "1s",
                          "--status-listen", "127.0.0.1:0", "--status-allow-host", "kek.internal"]
@@ -83,7 +84,7 @@ extension ProcessHardeningEndToEndTests {
     /// (Root has CAP_IPC_LOCK and ignores the limit, so a root test drops to the postgres user.)
     func testTooSmallMemlockLimitGivesOneWarningAndGoesOn() throws {
         let kek = KekBinary(databaseURL: "postgresql:///unused?host=/nonexistent",
-                            extra: ["KEK_ROOT_KEYS": SecretsHarness.rootKeyLine + ",r2:" + Data(repeating: 7, count: 32).base64EncodedString()],
+                            extra: ["KEK_ROOT_KEYS": TestRootKey.line + ",r2:" + Data(repeating: 9, count: 32).base64EncodedString()],
                             as: .owner)
         let drop = getuid() == 0 ? ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"] : []
         let process = Process()

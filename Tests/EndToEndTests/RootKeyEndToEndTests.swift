@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import KeyManagement
 import PostgresClient
 import TestSupport

@@ -7,8 +7,7 @@ import XCTest
 
 /// A store seeded with synthetic secrets under one active KEK, and the `kek` binary pointed
 /// at it with the same root key: the setting of every rotation test.
-struct RotationScenario {
-    static let rootKeyLine = "r1:" + Data(repeating: 42, count: 32).base64EncodedString()
+struct RotationScenario: DatabaseFixture {
     private(set) var url: String
     private(set) var connection: PostgresConnection
     let rootKeys: RootKeys
@@ -21,16 +20,16 @@ struct RotationScenario {
     init(secrets: Int, url: String? = nil) throws {
         self.url = try url ?? TestDatabase.migrated()
         connection = try PostgresConnection(self.url)
-        rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
+        rootKeys = RootKeys(keyring: try Keyring.parse(TestRootKey.line))
         firstKEK = try KEKStore(connection: connection, actor: "test").generate(rootKeys: rootKeys, activate: true)
         try SyntheticSecrets.seed(connection, keks: KEKCiphers(connection: connection, rootKeys: rootKeys), project: project, count: secrets)
-        kek = KekBinary(databaseURL: self.url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+        kek = KekBinary(databaseURL: self.url, extra: ["KEK_ROOT_KEYS": TestRootKey.line])
     }
 
     /// The same scenario with the binary reaching the database through `databaseURL`.
     func through(_ databaseURL: String) -> RotationScenario {
         var copy = self
-        copy.kek = KekBinary(databaseURL: databaseURL, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+        copy.kek = KekBinary(databaseURL: databaseURL, extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         return copy
     }
 
@@ -53,16 +52,12 @@ struct RotationScenario {
     }
 
     /// A worker with the scenario's root key, or with `rootKeys` (nil: no KEK_ROOT_KEYS at all).
-    func worker(_ name: String, concurrency: Int = 1, rootKeys: String? = RotationScenario.rootKeyLine, lease: String = "3s",
+    func worker(_ name: String, concurrency: Int = 1, rootKeys: String? = TestRootKey.line, lease: String = "3s",
                 extra: [String] = []) throws -> (process: Process, log: URL) {
         var binary = kek
         binary.environment["KEK_ROOT_KEYS"] = rootKeys
         return try binary.startLogged(["worker", "--concurrency", String(concurrency), "--lease", lease, "--poll-interval", "1s",
                                        "--no-schedules", "--worker-id", name] + extra, name: name)
-    }
-
-    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try connection.query(sql, parameters)[0].decode(0)
     }
 
     func state(ofJob id: Int64) throws -> String {

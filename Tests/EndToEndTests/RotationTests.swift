@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import TestSupport
 import KeyManagement
 import PostgresClient
@@ -54,7 +55,7 @@ final class RotationTests: XCTestCase {
         let scenario = try RotationScenario(secrets: 20_000)
         // The application runs as a kek_app login bound to the scenario's project (sql/044).
         let appURL = try TestLogins.appURL(scenario.url, projects: [scenario.project])
-        let writer = try ApplicationWriter(url: appURL, rootKeys: RotationScenario.rootKeyLine, project: scenario.project)
+        let writer = try ApplicationWriter(url: appURL, rootKeys: TestRootKey.line, project: scenario.project)
         writer.start()
         let workers = [try scenario.worker("a1"), try scenario.worker("a2")]
         defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }

@@ -7,7 +7,6 @@ import XCTest
 
 /// A migrated database with an active KEK, and `kek` runs against it with a fixed test root key.
 struct SecretsHarness {
-    static let rootKeyLine = "r1:" + Data(repeating: 9, count: 32).base64EncodedString()
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     let url: String
@@ -22,14 +21,14 @@ struct SecretsHarness {
         let migrated = try KekBinary(databaseURL: url, as: .owner).run(["migrate"])
         XCTAssertEqual(migrated.status, 0, migrated.stderr)
         // No `kek keys generate` on this branch yet: make the active KEK through the library.
-        let rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
+        let rootKeys = RootKeys(keyring: try Keyring.parse(TestRootKey.line))
         try KEKStore(connection: connection, actor: "e2e-setup").generate(rootKeys: rootKeys, activate: true)
     }
 
     static func fixture(_ name: String) -> String { fixtures.appendingPathComponent(name).path }
 
     func kek(_ extra: [String: String] = [:]) -> KekBinary {
-        KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine, "USER": "e2e-operator"].merging(extra) { $1 })
+        KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": TestRootKey.line, "USER": "e2e-operator"].merging(extra) { $1 })
     }
 
     /// Runs `kek` and records its output for the canary check (`secrets get`'s stdout excluded).

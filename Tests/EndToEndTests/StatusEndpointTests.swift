@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import KeyManagement
 import PostgresClient
 import TestSupport
@@ -7,13 +8,11 @@ import XCTest
 /// The status endpoints of the real `kek` binary: inside `kek worker` during a rotation,
 /// and as `kek serve` with the token, the CLI report and hostile clients.
 final class StatusEndpointTests: XCTestCase {
-    static let rootKeyLine = "r1:" + Data(repeating: 7, count: 32).base64EncodedString()
-
     /// A migrated database with an active KEK and `secrets` synthetic secrets.
     private func seededDatabase(secrets: Int) throws -> (url: String, connection: PostgresConnection) {
         let url = try TestDatabase.migrated()
         let connection = try PostgresConnection(url)
-        let rootKeys = try RootKeys.fromEnvironment(["KEK_ROOT_KEYS": Self.rootKeyLine])
+        let rootKeys = try RootKeys.fromEnvironment(["KEK_ROOT_KEYS": TestRootKey.line])
         try KEKStore(connection: connection, actor: "test").generate(rootKeys: rootKeys, activate: true)
         if secrets > 0 {
             try SyntheticSecrets.seed(connection, keks: KEKCiphers(connection: connection, rootKeys: rootKeys),
@@ -22,16 +21,12 @@ final class StatusEndpointTests: XCTestCase {
         return (url, connection)
     }
 
-    private func json(_ response: Curl.Response) throws -> [String: Any] {
-        try XCTUnwrap(try JSONSerialization.jsonObject(with: response.body) as? [String: Any], response.text)
-    }
-
     /// 20,000 DEKs rotated by `kek worker --concurrency 2` while /status is polled: done
     /// only grows and never passes the database, an ETA shows, then the job completes and
     /// the inventory, the last rotation and the counters match the database.
     func testRotationProgressOverHTTPMatchesTheDatabase() throws {
         let (url, connection) = try seededDatabase(secrets: 20_000)
-        let kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine])
+        let kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": TestRootKey.line])
         let (worker, log) = try kek.startLogged(
             ["worker", "--concurrency", "2", "--lease", "5s", "--no-schedules", "--status-listen", "127.0.0.1:0"], name: "status-worker")
         defer {
@@ -64,7 +59,7 @@ final class StatusEndpointTests: XCTestCase {
                 SELECT greatest(progress_done, coalesce((SELECT sum(progress_done) FROM jobs WHERE parent_id = $1), 0))::int8
                 FROM jobs WHERE id = $1
                 """, [jobID])[0].decode(0)
-            let report = try json(response)
+            let report = try response.jsonObject()
             // The snapshot is refreshed every second: the job shows up at the next refresh.
             guard let job = (report["jobs"] as? [[String: Any]])?.first(where: { ($0["id"] as? Int).map(Int64.init) == jobID }) else {
                 Thread.sleep(forTimeInterval: 0.25)
@@ -86,7 +81,7 @@ final class StatusEndpointTests: XCTestCase {
                 if let rate = job["rows_per_second"] as? Double, rate > 0 { sawRate = true }
                 if done > 0 && !checkedMetricsMidway {
                     let metrics = try Curl.request(base + "/metrics")
-                    let check = try Curl.promtoolCheck(metrics.text)
+                    let check = try ExternalTool.promtoolCheck(metrics.text)
                     XCTAssertEqual(check.status, 0, check.output)
                     XCTAssertTrue(metrics.text.contains("kek_job_progress_ratio{kind=\"rotate_kek\"}"), metrics.text)
                     checkedMetricsMidway = true
@@ -140,7 +135,7 @@ final class StatusEndpointTests: XCTestCase {
     func testServeAndStatusCommand() throws {
         let (url, connection) = try seededDatabase(secrets: 100)
         let token = "tok-\(UUID().uuidString)"
-        let kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": Self.rootKeyLine, "KEK_STATUS_TOKEN": token])
+        let kek = KekBinary(databaseURL: url, extra: ["KEK_ROOT_KEYS": TestRootKey.line, "KEK_STATUS_TOKEN": token])
         let (serve, log) = try kek.startLogged(["serve", "--listen", "127.0.0.1:0", "--no-schedules"], name: "serve")
         defer {
             kek.send(SIGTERM, to: serve)
@@ -158,7 +153,7 @@ final class StatusEndpointTests: XCTestCase {
             XCTAssertEqual(response.status, code, path)
             XCTAssertTrue(response.contentType.hasPrefix(type), "\(path): \(response.contentType)")
         }
-        let check = try Curl.promtoolCheck(try Curl.request(base + "/metrics").text)
+        let check = try ExternalTool.promtoolCheck(try Curl.request(base + "/metrics").text)
         XCTAssertEqual(check.status, 0, check.output)
 
         let refused = try Curl.request(base + "/api/v1/kek/rotate", method: "POST", headers: ["Authorization: Bearer nope"])
@@ -167,7 +162,7 @@ final class StatusEndpointTests: XCTestCase {
         XCTAssertEqual(try connection.query("SELECT count(*) FROM audit_log WHERE details::text LIKE '%nope%'")[0].decode(0, as: Int.self), 0)
         let accepted = try Curl.request(base + "/api/v1/kek/rotate", method: "POST", headers: ["Authorization: Bearer \(token)"])
         XCTAssertEqual(accepted.status, 202, accepted.text)
-        let body = try json(accepted)
+        let body = try accepted.jsonObject()
         XCTAssertEqual(body["created"] as? Bool, true)
         let jobID = try XCTUnwrap(body["job_id"] as? Int)
         XCTAssertEqual(try connection.query("""
@@ -182,7 +177,7 @@ final class StatusEndpointTests: XCTestCase {
 
         // kek status --json is the document of GET /status.
         Thread.sleep(forTimeInterval: 1.2)
-        let served = try json(try Curl.request(base + "/status"))
+        let served = try Curl.request(base + "/status").jsonObject()
         let printed = try kek.run(["status", "--json", "--no-schedules"])
         XCTAssertEqual(printed.status, 0, printed.stderr)
         let local = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(printed.stdout.utf8)) as? [String: Any])
@@ -221,16 +216,16 @@ final class StatusEndpointTests: XCTestCase {
         let (_, port) = try StatusServerProcess.waitForAddress(log: log, process: serve)
         var worst = 0.0
         func probe(_ label: String) {
-            guard let ms = RawSocket.probeHealthz(port: port) else { return XCTFail("no answer to /healthz \(label)") }
+            guard let ms = RawClient.probeHealthz(port: port) else { return XCTFail("no answer to /healthz \(label)") }
             worst = max(worst, ms)
             XCTAssertLessThan(ms, 100, "GET /healthz \(label) took \(ms) ms")
         }
         probe("at rest")
 
-        let idle = try (0..<500).map { _ in try RawSocket(port: port) }
+        let idle = try (0..<500).map { _ in try RawClient(port: port) }
         probe("with 500 idle connections")
 
-        let slow = try RawSocket(port: port, receiveTimeout: 10)
+        let slow = try RawClient(port: port, receiveTimeout: 10)
         let slowDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             for byte in "GET /status HTTP/1.1\r\n".utf8 {
@@ -239,16 +234,16 @@ final class StatusEndpointTests: XCTestCase {
             }
             slowDone.signal()
         }
-        let huge = try RawSocket(port: port)
+        let huge = try RawClient(port: port)
         huge.send("GET /status HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 100 * 1024) + "\r\n\r\n")
         XCTAssertEqual(huge.readStatusLine(), "HTTP/1.1 431 Request Header Fields Too Large")
         probe("after a 100 KB header")
-        let versionless = try RawSocket(port: port)
+        let versionless = try RawClient(port: port)
         versionless.send("GET /status\r\n\r\n")
         XCTAssertEqual(versionless.readStatusLine(), "HTTP/1.1 400 Bad Request")
         probe("after a request line without version")
         for _ in 0..<20 {
-            let noise = try RawSocket(port: port, receiveTimeout: 2)
+            let noise = try RawClient(port: port, receiveTimeout: 2)
             noise.send((0..<4096).map { _ in UInt8.random(in: 0...255) })
             let answer = noise.readAll()
             XCTAssertTrue(answer.isEmpty || answer.hasPrefix("HTTP/1.1 4"), answer)

@@ -1,6 +1,7 @@
 import Foundation
 import KeyManagement
 import PostgresClient
+import TestSupport
 import XCTest
 
 /// An active KEK nobody can open (planted by an older kek, or its root key lost) is named by
@@ -72,7 +73,7 @@ final class UnopenableKEKRecoveryTests: XCTestCase {
         let destroyFirst = try s.kek.run(["keys", "destroy", String(s.firstKEK), "--after", "2h"])
         XCTAssertEqual(destroyFirst.status, 0, destroyFirst.stderr)
         let r2 = "r2:" + Data(repeating: 43, count: 32).base64EncodedString()
-        let rotated = try KekBinary(databaseURL: s.url, extra: ["KEK_ROOT_KEYS": r2 + "," + RotationScenario.rootKeyLine])
+        let rotated = try KekBinary(databaseURL: s.url, extra: ["KEK_ROOT_KEYS": r2 + "," + TestRootKey.line])
             .run(["rotate-root"])
         XCTAssertEqual(rotated.status, 0, rotated.stderr)
         XCTAssertTrue(rotated.stdout.contains("retired KEKs \(lost) left as they are"), rotated.stdout)

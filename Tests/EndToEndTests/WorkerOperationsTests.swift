@@ -23,9 +23,12 @@ final class WorkerOperationsTests: XCTestCase {
         kek.send(SIGHUP, to: worker.process)
         let job = try kek.run(["jobs", "enqueue", "noop", "--args", #"{"steps": 1}"#, "--json"])
         XCTAssertEqual(job.status, 0, job.stderr)
-        let failing = try kek.run(["jobs", "enqueue", "noop", "--args", #"{"steps": "not a number"}"#, "--max-attempts", "1"])
-        XCTAssertEqual(failing.status, 0, failing.stderr)
+        // `kek jobs enqueue` refuses arguments the kind cannot decode; a row written another way
+        // (an older kek, a program of its own) can still hold them, and its job fails.
+        let refused = try kek.run(["jobs", "enqueue", "noop", "--args", #"{"steps": "not a number"}"#, "--max-attempts", "1"])
+        XCTAssertNotEqual(refused.status, 0, refused.stdout)
         let connection = try PostgresConnection(url)
+        try connection.execute(#"INSERT INTO jobs (kind, args, max_attempts) VALUES ('noop', '{"steps": "not a number"}', 1)"#)
         let deadline = Date().addingTimeInterval(60)
         while try connection.query("SELECT count(*)::int8 FROM jobs WHERE state IN ('completed', 'failed')")[0].decode(0, as: Int.self) < 2,
               Date() < deadline {

@@ -1,4 +1,5 @@
 import Glibc
+import HTTPTestSupport
 import XCTest
 @testable import HTTPServer
 
@@ -77,7 +78,7 @@ final class HostileClientTests: XCTestCase {
 
     func testRandomBytesGet400OrClose() throws {
         let (_, port) = try startServer()
-        var generator = SplitMix64(seed: 0x6b656b)
+        var generator = SeededGenerator(seed: 0x6b656b)
         for round in 0..<30 {
             let client = try RawClient(port: port)
             let length = 1 + Int(generator.next() % 2_000)
@@ -235,18 +236,5 @@ final class HostileClientTests: XCTestCase {
         print("stop() with 50 hostile connections open: \(String(format: "%.1f", stopTime * 1000)) ms")
         XCTAssertLessThan(stopTime, 1.0)
         for client in clients { XCTAssertTrue(client.waitForClose(timeout: 2)) }
-    }
-}
-
-/// Deterministic random bytes, so a failure reproduces.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -7,12 +7,7 @@ import XCTest
 /// SQL keyword written in capitals, as this project writes SQL) or call a queue function.
 final class JobTablesOwnershipTests: XCTestCase {
     /// Files allowed to keep such SQL, each with the reason. Keep this empty when you can.
-    static let allowed: [(prefix: String, reason: String)] = [
-        // Issue #19 (performance) is rewriting `kek bench` in its own branch right now, including
-        // the statement that vacuums `jobs` between measurements; moving it here would only make
-        // that merge conflict. Remove this entry once #19 has landed and its jobs SQL moved.
-        ("Sources/kek/Bench/", "kek bench, being rewritten by issue #19"),
-    ]
+    static let allowed: [(prefix: String, reason: String)] = []
 
     func testNoSwiftFileOutsideJobQueueNamesAJobsTableInSQL() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

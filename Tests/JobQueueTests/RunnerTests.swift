@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import PostgresClient
+import TestSupport
 import XCTest
 
 /// Leases, fenced checkpoints, retries, stops at batch boundaries.
@@ -36,7 +37,7 @@ final class JobQueueRunnerTests: XCTestCase {
         var registry = JobHandlerRegistry()
         let url = fixture.url
         registry.register("noop") { context in
-            try context.batch(progressDone: 1, checkpoint: #"{"step": 1}"#) { db in
+            try context.batch(progressDone: 1, checkpoint: NoopJobHandler.Checkpoint(step: 1)) { db in
                 try db.execute("INSERT INTO noop_runs (job_id, step) VALUES ($1, 1)", [context.job.id])
             }
             Thread.sleep(forTimeInterval: 0.5)
@@ -44,7 +45,7 @@ final class JobQueueRunnerTests: XCTestCase {
             let other = JobRunner(connection: try PostgresConnection(url), workerID: "other",
                                   handlers: .noop, leaseSeconds: 30)
             _ = try other.runNext()
-            try context.batch(progressDone: 2, checkpoint: #"{"step": 2}"#) { db in
+            try context.batch(progressDone: 2, checkpoint: NoopJobHandler.Checkpoint(step: 2)) { db in
                 try db.execute("INSERT INTO noop_runs (job_id, step) VALUES ($1, 99)", [context.job.id])
             }
             return .completed(result: nil)
@@ -67,8 +68,9 @@ final class JobQueueRunnerTests: XCTestCase {
         let fixture = try QueueFixture()
         var registry = JobHandlerRegistry()
         registry.register("fail") { context in
-            try context.connection.execute("INSERT INTO noop_runs (job_id, attempt) VALUES ($1, $2)",
-                                           [context.job.id, context.job.attempt])
+            try context.batch(progressDone: 0) { db in
+                try db.execute("INSERT INTO noop_runs (job_id, attempt) VALUES ($1, $2)", [context.job.id, context.job.attempt])
+            }
             throw TestFailure(description: "upstream said no (attempt \(context.job.attempt))")
         }
         let job = try fixture.queue.enqueue(JobRequest(kind: "fail", maxAttempts: 4))
@@ -132,29 +134,17 @@ final class JobQueueRunnerTests: XCTestCase {
         // Bad arguments are permanent too.
         let bad = try fixture.queue.enqueue(JobRequest(kind: "noop", argumentsJSON: #"{"steps": "many"}"#))
         XCTAssertEqual(try fixture.runner(.noop).runNext()?.state, .failed)
-        XCTAssertTrue(try fixture.job(bad.id).lastError?.contains("arguments do not match") == true)
+        XCTAssertEqual(try fixture.job(bad.id).lastError,
+                       "job \(bad.id) (noop): arguments cannot be decoded as NoopArguments: 'steps' is not Int")
+        XCTAssertEqual(try fixture.job(bad.id).attempt, 1)
     }
 
     func testPauseAndCancelStopARunningJobAtABatchBoundary() throws {
         let fixture = try QueueFixture()
         let url = fixture.url
         var registry = JobHandlerRegistry()
-        // Steps 1...6; at step 3 an operator (another connection) pauses or cancels the job.
-        registry.register("steps") { context in
-            let start = try context.decodeCheckpoint([String: Int].self)?["step"] ?? 0
-            let action = try context.decodeArguments([String: String].self)["action"]
-            for step in (start + 1)...6 {
-                try context.batch(progressDone: Int64(step), progressTotal: 6, checkpoint: "{\"step\": \(step)}") { db in
-                    try db.execute("INSERT INTO noop_runs (job_id, step) VALUES ($1, $2)", [context.job.id, step])
-                    if step == 3, context.job.attempt == 1 {
-                        let queue = JobQueue(connection: try PostgresConnection(url))
-                        _ = action == "pause" ? try queue.pause(context.job.id) : try queue.cancel(context.job.id)
-                    }
-                }
-            }
-            return .completed(result: nil)
-        }
-        let paused = try fixture.queue.enqueue(JobRequest(kind: "steps", argumentsJSON: #"{"action": "pause"}"#))
+        registry.register(StepsHandler(url: url))
+        let paused = try fixture.queue.enqueue(try JobRequest(StepsHandler.Arguments(action: "pause")))
         let runner = try fixture.runner(registry)
         XCTAssertEqual(try runner.runNext()?.state, .paused)
         var job = try fixture.job(paused.id)
@@ -170,7 +160,7 @@ final class JobQueueRunnerTests: XCTestCase {
         XCTAssertEqual(try fixture.count("SELECT count(*) FROM noop_runs WHERE job_id = $1", [paused.id]), 6)
         XCTAssertEqual(try fixture.count("SELECT count(DISTINCT step) FROM noop_runs WHERE job_id = $1", [paused.id]), 6)
 
-        let cancelled = try fixture.queue.enqueue(JobRequest(kind: "steps", argumentsJSON: #"{"action": "cancel"}"#))
+        let cancelled = try fixture.queue.enqueue(try JobRequest(StepsHandler.Arguments(action: "cancel")))
         XCTAssertEqual(try runner.runNext()?.state, .cancelled)
         XCTAssertEqual(try fixture.job(cancelled.id).progressDone, 3)
         XCTAssertNil(try runner.runNext())
@@ -182,13 +172,12 @@ final class JobQueueRunnerTests: XCTestCase {
         // A parent that splits itself into two parts, then waits for them.
         registry.register("parent") { context in
             if context.job.checkpointJSON == nil {
-                try context.batch(progressDone: 0, progressTotal: 2, checkpoint: #"{"split": true}"#) { _ in
+                try context.batch(progressDone: 0, progressTotal: 2, checkpoint: ["split": true]) { _ in
                     try context.enqueueChild(JobRequest(kind: "noop"))
                     try context.enqueueChild(JobRequest(kind: "noop"))
                 }
             }
-            let done: Int = try context.connection.query(
-                "SELECT count(*) FROM jobs WHERE parent_id = $1 AND state = 'completed'", [context.job.id])[0].decode(0)
+            let done = try context.parts().filter { $0.state == .completed }.count
             guard done == 2 else { return .snooze(seconds: 0) }
             return .completed(result: #"{"parts": 2}"#)
         }
@@ -204,5 +193,28 @@ final class JobQueueRunnerTests: XCTestCase {
         XCTAssertEqual(job.resultJSON, #"{"parts": 2}"#)
         XCTAssertEqual(job.attempt, 1, "snoozes burn no attempt (max_attempts 1 was never exceeded)")
         XCTAssertEqual(try fixture.queue.list(parentID: parent.id).count, 2)
+    }
+}
+
+/// Steps 1...6, each a batch recording its step; at step 3 of the first attempt an operator
+/// (another connection) pauses or cancels the job, as `action` says.
+struct StepsHandler: JobHandler {
+    struct Arguments: JobArguments {
+        static let kind = "steps"
+        var action: String
+    }
+    let url: String
+
+    func run(_ context: JobContext, _ arguments: Arguments, _ checkpoint: NoopJobHandler.Checkpoint?) throws -> JobOutcome {
+        for step in ((checkpoint?.step ?? 0) + 1)...6 {
+            try context.batch(progressDone: Int64(step), progressTotal: 6, checkpoint: NoopJobHandler.Checkpoint(step: step)) { db in
+                try db.execute("INSERT INTO noop_runs (job_id, step) VALUES ($1, $2)", [context.job.id, step])
+                if step == 3, context.job.attempt == 1 {
+                    let queue = JobQueue(connection: try PostgresConnection(url))
+                    _ = arguments.action == "pause" ? try queue.pause(context.job.id) : try queue.cancel(context.job.id)
+                }
+            }
+        }
+        return .completed(result: nil)
     }
 }

@@ -12,14 +12,11 @@ final class RecordedEvents: JobEventSink {
     func names(for jobID: Int64) -> [String] { all.filter { $0.jobID == jobID }.map(\.event) }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// A migrated database plus the helpers the tests share.
-struct QueueFixture {
+struct QueueFixture: DatabaseFixture {
     let url: String
     let db: PostgresConnection
+    var connection: PostgresConnection { db }
     var queue: JobQueue { JobQueue(connection: db) }
 
     init() throws {
@@ -35,30 +32,16 @@ struct QueueFixture {
                   stop: stop, leaseSeconds: lease, retry: retry)
     }
 
-    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try db.query(sql, parameters)[0].decode(0)
-    }
-
     func job(_ id: Int64) throws -> Job {
         guard let job = try queue.job(id) else { throw TestFailure(description: "job \(id) missing") }
         return job
-    }
-
-    /// Polls `condition` until it holds or `timeout` passes.
-    func waitUntil(timeout: Double = 20, _ condition: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return try condition()
     }
 }
 
 extension JobHandlerRegistry {
     static var noop: JobHandlerRegistry {
         var registry = JobHandlerRegistry()
-        registry.register("noop", NoopJobHandler())
+        registry.register(NoopJobHandler())
         return registry
     }
 }

@@ -10,14 +10,15 @@ final class JobQueueSurvivalTests: XCTestCase {
     /// Five steps, each a batch recording its step; the first time through step 3 it
     /// terminates its own server session in the middle of the batch.
     final class DyingHandler: JobHandler {
+        struct Arguments: JobArguments { static let kind = "dying" }
+        struct Checkpoint: Codable, Sendable { var step: Int }
         let died = Atomic<Bool>(false)
-        struct Checkpoint: Codable { var step: Int }
 
-        func run(_ context: JobContext) throws -> JobOutcome {
-            var step = try context.decodeCheckpoint(Checkpoint.self)?.step ?? 0
+        func run(_ context: JobContext, _ arguments: Arguments, _ checkpoint: Checkpoint?) throws -> JobOutcome {
+            var step = checkpoint?.step ?? 0
             while step < 5 {
                 let next = step + 1
-                try context.batch(progressDone: Int64(next), checkpoint: "{\"step\": \(next)}") { db in
+                try context.batch(progressDone: Int64(next), checkpoint: Checkpoint(step: next)) { db in
                     try db.execute("INSERT INTO noop_runs (job_id, step, worker_id) VALUES ($1, $2::int4, $3)",
                                    [context.job.id, next, context.workerID])
                     if next == 3, !died.exchange(true, ordering: .relaxed) {
@@ -33,7 +34,7 @@ final class JobQueueSurvivalTests: XCTestCase {
     func testRunnerResumesItsJobUnderTheSameLeaseAfterItsSessionIsTerminated() throws {
         let fixture = try QueueFixture()
         var handlers = JobHandlerRegistry()
-        handlers.register("dying", DyingHandler())
+        handlers.register(DyingHandler())
         let events = RecordedEvents()
         let runner = try fixture.runner(handlers, worker: "survivor", lease: 60, events: events)
         let job = try fixture.queue.enqueue(JobRequest(kind: "dying"))
@@ -50,8 +51,9 @@ final class JobQueueSurvivalTests: XCTestCase {
 
     /// Sleeps `seconds` in one `context.wait`, then completes.
     struct SleepingHandler: JobHandler {
+        struct Arguments: JobArguments { static let kind = "sleepy" }
         let seconds: Double
-        func run(_ context: JobContext) throws -> JobOutcome {
+        func run(_ context: JobContext, _ arguments: Arguments, _ checkpoint: NoCheckpoint?) throws -> JobOutcome {
             try context.wait(seconds)
             return .completed(result: nil)
         }
@@ -60,7 +62,7 @@ final class JobQueueSurvivalTests: XCTestCase {
     func testSleepingHandlerKeepsItsLeaseAcrossSeveralLeasePeriods() throws {
         let fixture = try QueueFixture()
         var handlers = JobHandlerRegistry()
-        handlers.register("sleepy", SleepingHandler(seconds: 5))
+        handlers.register(SleepingHandler(seconds: 5))
         let job = try fixture.queue.enqueue(JobRequest(kind: "sleepy"))
         let url = fixture.url
         let registry = handlers
@@ -69,11 +71,11 @@ final class JobQueueSurvivalTests: XCTestCase {
             _ = try? sleeper.runNext()
         }
         thread.start()
-        XCTAssertTrue(try fixture.waitUntil(timeout: 5) { try fixture.job(job.id).state == .running })
+        XCTAssertTrue(try waitUntil(timeout: 5) { try fixture.job(job.id).state == .running })
         // Another worker keeps trying to take it over; with the lease renewed it never can.
         let rival = try fixture.runner(handlers, worker: "rival", lease: 1)
         var rivalClaims = 0
-        XCTAssertTrue(try fixture.waitUntil(timeout: 15) {
+        XCTAssertTrue(try waitUntil(timeout: 15) {
             if try rival.runNext() != nil { rivalClaims += 1 }
             return try fixture.job(job.id).state.isFinished
         })
@@ -109,12 +111,12 @@ final class JobQueueSurvivalTests: XCTestCase {
             worker.requestStop()
             _ = worker.waitUntilStopped(timeout: 5)
         }
-        XCTAssertTrue(try fixture.waitUntil(timeout: 10) {
+        XCTAssertTrue(try waitUntil(timeout: 10) {
             try fixture.count("SELECT count(*) FROM jobs WHERE unique_key = 'schedule:hourly'") == 1
         }, "a due schedule is enqueued although every prune fails")
         var beats: Set<Double> = []
         let start = Date()
-        XCTAssertTrue(try fixture.waitUntil(timeout: 10) {
+        XCTAssertTrue(try waitUntil(timeout: 10) {
             if let at: Double = try fixture.db.query(
                 "SELECT extract(epoch FROM last_heartbeat_at)::float8 FROM workers WHERE id = 'keeper'").first?.decode(0) {
                 beats.insert(at)

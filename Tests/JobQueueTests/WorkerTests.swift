@@ -68,16 +68,16 @@ final class JobQueueWorkerTests: XCTestCase {
         let events = RecordedEvents()
         let worker = JobWorker(configuration: configuration, handlers: .noop, events: events)
         worker.start()
-        XCTAssertTrue(try fixture.waitUntil(timeout: 5) {
+        XCTAssertTrue(try waitUntil(timeout: 5) {
             try fixture.count("SELECT count(*) FROM workers WHERE id = 'threads'") == 1
         })
         Thread.sleep(forTimeInterval: 0.3) // let both loops reach their LISTEN wait
         let quick = try fixture.queue.enqueue(JobRequest(kind: "noop"))
-        XCTAssertTrue(try fixture.waitUntil(timeout: 3) { try fixture.job(quick.id).state == .completed })
+        XCTAssertTrue(try waitUntil(timeout: 3) { try fixture.job(quick.id).state == .completed })
 
         // A long job: stopping the worker ends it at a checkpoint, back in the queue.
         let long = try fixture.queue.enqueue(JobRequest(kind: "noop", argumentsJSON: #"{"steps": 100, "sleep_ms": 50}"#))
-        XCTAssertTrue(try fixture.waitUntil(timeout: 5) { try fixture.job(long.id).progressDone >= 3 })
+        XCTAssertTrue(try waitUntil(timeout: 5) { try fixture.job(long.id).progressDone >= 3 })
         worker.requestStop()
         XCTAssertTrue(worker.waitUntilStopped(timeout: 5))
         let job = try fixture.job(long.id)

@@ -5,7 +5,7 @@ import PostgresClient
 import TestSupport
 
 /// A migrated database, a root keyring and helpers shared by the key tests.
-struct KeyFixture {
+struct KeyFixture: DatabaseFixture {
     let url: String
     let connection: PostgresConnection
     let rootKeys: RootKeys
@@ -14,12 +14,9 @@ struct KeyFixture {
     init() throws {
         url = try TestDatabase.migrated()
         connection = try PostgresConnection(url)
-        rootKeys = RootKeys(keyring: try Keyring.parse(Self.rootKeyLine))
+        rootKeys = RootKeys(keyring: try Keyring.parse(TestRootKey.line))
         store = KEKStore(connection: connection, actor: "test")
     }
-
-    /// A fixed root key for tests only.
-    static let rootKeyLine = "r1:" + Data(repeating: 7, count: 32).base64EncodedString()
 
     /// Inserts `count` DEKs under the active KEK, the way an application would.
     func seedDEKs(_ count: Int) throws {
@@ -42,9 +39,5 @@ struct KeyFixture {
         }
         _ = try SchemaMigrator(directory: early.path).migrate(db)
         return db
-    }
-
-    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try connection.query(sql, parameters)[0].decode(0)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 @testable import KeyManagement
 import XCTest
 
@@ -9,11 +10,11 @@ final class JobArgumentBoundsTests: XCTestCase {
         for body in [#"{"max_rate": null}"#, #"{"max_rate": 0}"#, #"{"max_rate": -5}"#, #"{"max_rate": 1e-300}"#,
                      #"{"max_rate": 1e400}"#, #"{"parts": 9223372036854775807}"#, #"{"batch_size": 9223372036854775807}"#,
                      #"{"parts": 0}"#, #"{"batch_size": null}"#] {
-            XCTAssertThrowsError(try JobJSON.decode(RotationArguments.self, from: body), body)
+            XCTAssertThrowsError(try JSONCodec.decode(RotationArguments.self, from: body), body)
         }
-        let fine = try JobJSON.decode(RotationArguments.self, from: #"{"max_rate": 2000, "parts": 8, "batch_size": 500}"#)
+        let fine = try JSONCodec.decode(RotationArguments.self, from: #"{"max_rate": 2000, "parts": 8, "batch_size": 500}"#)
         XCTAssertEqual(fine.maxRate, 2000)
-        XCTAssertNil(try JobJSON.decode(RotationArguments.self, from: "{}").maxRate)
+        XCTAssertNil(try JSONCodec.decode(RotationArguments.self, from: "{}").maxRate)
         XCTAssertThrowsError(try RotationArguments(maxRate: .infinity).validate())
         XCTAssertThrowsError(try RotationArguments(maxRate: .nan).validate())
     }
@@ -24,9 +25,9 @@ final class JobArgumentBoundsTests: XCTestCase {
         XCTAssertThrowsError(try ReencryptArguments(kekIds: [3], all: true).validate())
         XCTAssertNoThrow(try ReencryptArguments(kekIds: [3]).validate())
         XCTAssertNoThrow(try ReencryptArguments(all: true).validate())
-        XCTAssertThrowsError(try JobJSON.decode(ReencryptArguments.self, from: #"{"kek_ids": [3], "max_rate": 1e-300}"#))
+        XCTAssertThrowsError(try JSONCodec.decode(ReencryptArguments.self, from: #"{"kek_ids": [3], "max_rate": 1e-300}"#))
         let error = try XCTUnwrap(
-            (try? JobJSON.decode(ReencryptArguments.self, from: #"{"all": true, "max_rate": null}"#)) == nil ? "refused" : nil)
+            (try? JSONCodec.decode(ReencryptArguments.self, from: #"{"all": true, "max_rate": null}"#)) == nil ? "refused" : nil)
         XCTAssertEqual(error, "refused")
     }
 

@@ -2,6 +2,7 @@ import EnvelopeCrypto
 import Foundation
 import KeyManagement
 import PostgresClient
+import TestSupport
 import XCTest
 
 /// Root key identities and "prove before you create", against the real database.
@@ -68,7 +69,7 @@ final class RootKeyIdentityTests: XCTestCase {
         let reason = try XCTUnwrap(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": Self.strangerLine]))
         XCTAssertTrue(reason.contains("r1"), reason)
         XCTAssertNotNil(try KeyReadiness.reason(f.connection, actor: "test", environment: [:]))
-        XCTAssertNil(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": KeyFixture.rootKeyLine]))
+        XCTAssertNil(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": TestRootKey.line]))
         XCTAssertFalse(try KEKHealth.findings(f.connection, rootKeys: stranger).isEmpty)
         XCTAssertEqual(try KEKHealth.findings(f.connection, rootKeys: f.rootKeys), [])
     }
@@ -76,7 +77,7 @@ final class RootKeyIdentityTests: XCTestCase {
     func testNewRootKeyComesInBesideAKnownOneThroughRootRotation() throws {
         let f = try KeyFixture()
         try f.store.generate(rootKeys: f.rootKeys, activate: true)
-        let both = try keys("r2:" + Data(repeating: 5, count: 32).base64EncodedString() + "," + KeyFixture.rootKeyLine)
+        let both = try keys("r2:" + Data(repeating: 5, count: 32).base64EncodedString() + "," + TestRootKey.line)
         let outcome = try RootRotation.run(f.connection, rootKeys: both, actor: "test")
         XCTAssertEqual(outcome.rewrapped.count, 1)
         XCTAssertEqual(try f.count("SELECT count(*) FROM root_keys"), 2)
@@ -93,7 +94,7 @@ final class RootKeyIdentityTests: XCTestCase {
         // A keyring that cannot open the KEK does not plant its identity.
         XCTAssertNotNil(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": Self.impostorLine]))
         XCTAssertEqual(try f.count("SELECT count(*) FROM root_keys"), 0)
-        XCTAssertNil(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": KeyFixture.rootKeyLine]))
+        XCTAssertNil(try KeyReadiness.reason(f.connection, actor: "test", environment: ["KEK_ROOT_KEYS": TestRootKey.line]))
         XCTAssertEqual(try f.count("SELECT count(*) FROM root_keys WHERE id = 'r1'"), 1)
         XCTAssertEqual(try KEKHealth.findings(f.connection, rootKeys: nil), [])
     }

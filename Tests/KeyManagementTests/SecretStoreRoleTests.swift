@@ -23,8 +23,8 @@ extension SecretStoreTests {
         let db = try appConnection(f, projects: [projectA])
         let app = SecretStore(connection: db, keks: KEKCiphers(connection: db, rootKeys: f.rootKeys), actor: "app")
         XCTAssertEqual(try app.list(project: projectB), [], "B's secrets are invisible to A")
-        XCTAssertEqual(try count(db, "SELECT count(*) FROM project_secrets"), 1)
-        XCTAssertEqual(try count(db, "SELECT count(*) FROM signature_keys"), 1)
+        XCTAssertEqual(try db.count("SELECT count(*) FROM project_secrets"), 1)
+        XCTAssertEqual(try db.count("SELECT count(*) FROM signature_keys"), 1)
         XCTAssertThrowsError(try app.get(project: projectB, name: "B_SECRET"))
         XCTAssertEqual(try db.execute("UPDATE project_secrets SET description = 'x' WHERE project_id = $1", [projectB]), 0)
         XCTAssertEqual(try db.execute("DELETE FROM project_secrets WHERE project_id = $1", [projectB]), 0)
@@ -44,19 +44,15 @@ extension SecretStoreTests {
         XCTAssertThrowsError(try db.execute("UPDATE keks SET state = 'retired'"), "the app cannot change KEKs")
         // The binding is the login's, not a setting the session can rewrite.
         try db.query("SELECT set_config('app.project_id', $1, false)", [projectB.uuidString.lowercased()])
-        XCTAssertEqual(try count(db, "SELECT count(*) FROM project_secrets"), 2, "still only A's rows (A_SECRET, A_NEW)")
+        XCTAssertEqual(try db.count("SELECT count(*) FROM project_secrets"), 2, "still only A's rows (A_SECRET, A_NEW)")
         XCTAssertEqual(try db.execute("DELETE FROM project_secrets WHERE project_id = $1", [projectB]), 0)
 
         let other = try PostgresConnection(try TestLogins.appURL(f.url, login: TestLogins.otherApp, projects: []))
-        XCTAssertEqual(try count(other, "SELECT count(*) FROM project_secrets"), 0, "a login bound to no project sees nothing")
-        XCTAssertEqual(try count(other, "SELECT count(*) FROM signature_keys"), 0)
+        XCTAssertEqual(try other.count("SELECT count(*) FROM project_secrets"), 0, "a login bound to no project sees nothing")
+        XCTAssertEqual(try other.count("SELECT count(*) FROM signature_keys"), 0)
 
         XCTAssertEqual(try f.count("SELECT count(*) FROM project_secrets"), 3)
         XCTAssertNil(try AuditLog.verify(f.connection).firstBrokenRow, "rows appended by kek_app chain correctly")
-    }
-
-    private func count(_ db: PostgresConnection, _ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try db.query(sql, parameters)[0].decode(0)
     }
 
     func testRoleWorkerCanRunTheImportAndStores() throws {

@@ -118,9 +118,7 @@ final class WrapBudgetTests: XCTestCase {
         let plan = try RotationPlan.make(f.connection)
         XCTAssertFalse(plan.fits)
         XCTAssertThrowsError(try plan.checkBudget()) { XCTAssertTrue("\($0)".contains("10 DEKs"), "\($0)") }
-        XCTAssertThrowsError(try f.connection.transaction {
-            try RotationSteps.start(f.connection, rootKeys: f.rootKeys, actor: "test", jobID: nil)
-        })
+        XCTAssertThrowsError(try RotationPreparation.make(f.connection, rewrapOnly: nil, parts: 8))
         XCTAssertEqual(try f.count("SELECT count(*) FROM keks"), 1, "nothing generated")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import JobQueue
 import PostgresClient
 @testable import StatusAPI
@@ -47,7 +48,7 @@ final class MetricsConventionsTests: XCTestCase {
         XCTAssertTrue(text.contains("kek_job_retries_total{kind=\"noop\"} 4\n"), text)
         XCTAssertTrue(text.contains("kek_job_rows_processed_total{kind=\"noop\"} 40\n"), text)
         XCTAssertFalse(text.contains("job_id="), "job ids are not labels: \(text)")
-        let check = try Curl.promtoolCheck(text)
+        let check = try ExternalTool.promtoolCheck(text)
         XCTAssertEqual(check.status, 0, check.output)
     }
 
@@ -63,7 +64,7 @@ final class MetricsConventionsTests: XCTestCase {
         XCTAssertTrue(metrics.text.contains("kek_status_refresh_success 0\n"), metrics.text)
         XCTAssertTrue(metrics.text.contains("kek_build_info{version=\"9.9.9\",schema_version=\""), metrics.text)
         XCTAssertFalse(metrics.text.contains("kek_deks"), metrics.text)
-        XCTAssertEqual(try Curl.promtoolCheck(metrics.text).status, 0)
+        XCTAssertEqual(try ExternalTool.promtoolCheck(metrics.text).status, 0)
 
         let (healthy, healthyBase) = try StatusFixture.start(try fixture.configuration())
         defer { healthy.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import StatusAPI
 import TestSupport
 import XCTest

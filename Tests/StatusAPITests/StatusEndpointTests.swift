@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import JobQueue
 import KeyManagement
 import PostgresClient
@@ -52,7 +53,7 @@ final class StatusServerTests: XCTestCase {
         let (server, base) = try StatusFixture.start(try fixture.configuration())
         defer { server.stop() }
         let metrics = try Curl.request(base + "/metrics")
-        let check = try Curl.promtoolCheck(metrics.text)
+        let check = try ExternalTool.promtoolCheck(metrics.text)
         XCTAssertEqual(check.status, 0, check.output + "\n" + metrics.text)
         XCTAssertTrue(metrics.text.contains("kek_rows_rewrapped_total 20\n"), metrics.text)
         XCTAssertTrue(metrics.text.contains("kek_kek_wrap_limit "), metrics.text)

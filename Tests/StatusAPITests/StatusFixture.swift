@@ -5,18 +5,15 @@ import StatusAPI
 import TestSupport
 
 /// A migrated database with an active KEK, and a status server on it, for the StatusAPI tests.
-struct StatusFixture {
+struct StatusFixture: DatabaseFixture {
     let url: String
     let connection: PostgresConnection
     let rootKeys: RootKeys
 
-    /// A fixed root key for tests only (the same as the key tests' fixture).
-    static let rootKeyLine = "r1:" + Data(repeating: 7, count: 32).base64EncodedString()
-
     init(activeKEK: Bool = true) throws {
         url = try TestDatabase.migrated()
         connection = try PostgresConnection(url)
-        rootKeys = try RootKeys.fromEnvironment(["KEK_ROOT_KEYS": Self.rootKeyLine])
+        rootKeys = try RootKeys.fromEnvironment(TestRootKey.environment)
         if activeKEK { try KEKStore(connection: connection, actor: "test").generate(rootKeys: rootKeys, activate: true) }
     }
 
@@ -44,9 +41,5 @@ struct StatusFixture {
         let server = StatusServer(configuration: configuration)
         let port = try server.start()
         return (server, "http://127.0.0.1:\(port)")
-    }
-
-    func count(_ sql: String, _ parameters: [any PostgresEncodable] = []) throws -> Int {
-        try connection.query(sql, parameters)[0].decode(0)
     }
 }

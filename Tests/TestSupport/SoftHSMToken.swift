@@ -57,7 +57,7 @@ public struct SoftHSMToken: Sendable {
     @discardableResult
     public func run(_ tool: String, _ arguments: [String], extraEnvironment: [String: String] = [:], stdin: String = "") throws -> String {
         let environment = ProcessInfo.processInfo.environment.merging(self.environment) { $1 }.merging(extraEnvironment) { $1 }
-        let result = try ToolRun.run("/usr/bin/env", [tool] + arguments, environment: environment, stdin: stdin)
+        let result = try ExternalTool.run("/usr/bin/env", [tool] + arguments, environment: environment, stdin: stdin)
         guard result.status == 0 else {
             throw SoftHSMError(description: "\(tool) \(arguments.first ?? "") exited \(result.status): \(result.output)")
         }

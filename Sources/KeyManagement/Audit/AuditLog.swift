@@ -23,6 +23,12 @@ public enum AuditLog {
         public var hash: String
         public var prevHash: String
         public var hashVersion: Int
+
+        /// The keys of `kek audit list --json`.
+        enum CodingKeys: String, CodingKey {
+            case id, at, login, actor, action, target, details, hash
+            case prevHash = "prev_hash", hashVersion = "hash_version"
+        }
     }
 
     /// Appends a row; call inside the transaction of the change it records. Outside one, the

@@ -14,14 +14,22 @@ import JobQueue
 /// The kind stays registered so such a row fails with a message that says where to go,
 /// instead of waiting in the queue for a worker that claims it.
 struct ImportEnvHandler: JobHandler {
-    static let kind = "import_env"
-
     static let refusal = "import_env jobs no longer read a file or the worker's environment; "
         + "run 'kek import-env' where the variables are (nothing was read or written)"
 
-    func run(_ context: JobContext) throws -> JobOutcome {
+    func run(_ context: JobContext, _ arguments: RetiredEnvImportArguments, _ checkpoint: NoCheckpoint?) throws -> JobOutcome {
         throw PermanentJobError(Self.refusal)
     }
+}
+
+/// Whatever an `import_env` row holds: its fields are not read (the refusal above is the
+/// same for every row), so any JSON object decodes.
+struct RetiredEnvImportArguments: JobArguments {
+    static let kind = "import_env"
+    init() {}
+    init(from decoder: any Decoder) throws {}
+    func encode(to encoder: any Encoder) throws { _ = encoder.container(keyedBy: NoKeys.self) }
+    private enum NoKeys: CodingKey {}
 }
 
 /// Job kinds that no worker runs any more: `kek jobs enqueue` refuses them up front with the
@@ -29,6 +37,6 @@ struct ImportEnvHandler: JobHandler {
 public enum RetiredJobKind {
     /// The worker's refusal for `kind`, or nil when workers run it.
     public static func refusal(_ kind: String) -> String? {
-        kind == ImportEnvHandler.kind ? ImportEnvHandler.refusal : nil
+        kind == RetiredEnvImportArguments.kind ? ImportEnvHandler.refusal : nil
     }
 }

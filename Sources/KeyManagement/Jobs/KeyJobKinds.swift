@@ -5,30 +5,31 @@ public enum KeyJobKinds {
     /// Registers every key kind behind one gate (`KeyReadiness`): a worker claims them only
     /// while its keyring opens every KEK in use. `actor` names the worker in audit rows.
     public static func register(into registry: inout JobHandlerRegistry, actor: String) {
-        let handlers: [(String, any JobHandler)] = [
-            (RotateKEKHandler.kind, RotateKEKHandler()), (RewrapPartHandler.kind, RewrapPartHandler()),
-            (ReencryptHandler.kind, ReencryptHandler()), (VerifyHandler.kind, VerifyHandler()),
-            (ImportEnvHandler.kind, ImportEnvHandler()),
-        ]
-        for (kind, handler) in handlers { registry.register(kind, KeyGatedHandler(inner: handler)) }
-        registry.gate(KeyReadiness.gate(kinds: handlers.map(\.0), actor: actor))
+        registry.register(KeyGatedHandler(inner: RotateKEKHandler()))
+        registry.register(KeyGatedHandler(inner: RewrapPartHandler()))
+        registry.register(KeyGatedHandler(inner: ReencryptHandler()))
+        registry.register(KeyGatedHandler(inner: VerifyHandler()))
+        registry.register(KeyGatedHandler(inner: ImportEnvHandler()))
+        registry.gate(KeyReadiness.gate(kinds: all, actor: actor))
     }
+
+    /// Every kind `register` adds, all behind the key gate.
+    static let all = [rotation, RewrapPartArguments.kind, reencryption, verification, envImport]
 
     /// The one way to ask for a rotation (`kek rotate`, the HTTP endpoint, the demo, the
     /// benchmark): its unique key keeps a single rotation queued or running at a time.
     public static func rotationRequest(_ arguments: RotationArguments = RotationArguments()) throws -> JobRequest {
-        JobRequest(kind: RotateKEKHandler.kind, argumentsJSON: try JobJSON.encode(arguments), maxAttempts: 10,
-                   uniqueKey: RotateKEKHandler.uniqueKey)
+        try JobRequest(arguments, maxAttempts: 10, uniqueKey: RotateKEKHandler.uniqueKey)
     }
 
     /// The one way to ask for a re-encryption (`kek reencrypt`): one at a time, like rotations.
     public static func reencryptionRequest(_ arguments: ReencryptArguments) throws -> JobRequest {
-        JobRequest(kind: ReencryptHandler.kind, argumentsJSON: try JobJSON.encode(arguments), maxAttempts: 10, uniqueKey: "reencrypt")
+        try JobRequest(arguments, maxAttempts: 10, uniqueKey: "reencrypt")
     }
 
-    public static let rotation = RotateKEKHandler.kind
+    public static let rotation = RotationArguments.kind
     public static let rotationUniqueKey = RotateKEKHandler.uniqueKey
-    public static let reencryption = ReencryptHandler.kind
-    public static let verification = VerifyHandler.kind
-    public static let envImport = ImportEnvHandler.kind
+    public static let reencryption = ReencryptArguments.kind
+    public static let verification = VerificationArguments.kind
+    public static let envImport = RetiredEnvImportArguments.kind
 }

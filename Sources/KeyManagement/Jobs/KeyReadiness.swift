@@ -74,12 +74,12 @@ public enum KeyReadiness {
 }
 
 /// A key job handler whose "this keyring cannot" errors become hand-backs (no attempt counted).
-struct KeyGatedHandler: JobHandler {
-    let inner: any JobHandler
+struct KeyGatedHandler<Inner: JobHandler>: JobHandler {
+    let inner: Inner
 
-    func run(_ context: JobContext) throws -> JobOutcome {
+    func run(_ context: JobContext, _ arguments: Inner.Arguments, _ checkpoint: Inner.Checkpoint?) throws -> JobOutcome {
         do {
-            return try inner.run(context)
+            return try inner.run(context, arguments, checkpoint)
         } catch {
             throw KeyReadiness.notRunnableHere(error) ?? error
         }

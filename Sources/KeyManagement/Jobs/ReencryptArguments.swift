@@ -1,7 +1,9 @@
 import Foundation
+import JobQueue
 
 /// The arguments of a `reencrypt` job: exactly one of `kek_ids` and `all: true`.
-public struct ReencryptArguments: Codable, Sendable {
+public struct ReencryptArguments: JobArguments, Equatable {
+    public static let kind = "reencrypt"
     /// The KEKs whose DEKs and values are replaced.
     public var kekIds: [Int32]?
     /// Every KEK: a new KEK is generated and activated first, and every DEK is replaced under it.
@@ -11,6 +13,11 @@ public struct ReencryptArguments: Codable, Sendable {
     public var maxRate: Double?
     /// How long the final pass waits for DEKs other transactions hold before failing with their ids.
     public var lockWaitSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case all
+        case kekIds = "kek_ids", batchSize = "batch_size", maxRate = "max_rate", lockWaitSeconds = "lock_wait_seconds"
+    }
 
     public static let defaultBatchSize = 200
     public static let defaultLockWaitSeconds: Double = 120

@@ -10,9 +10,7 @@ import PostgresClient
 /// `lock_wait_seconds`), and the job completes only when a count finds no DEK left under the
 /// chosen KEKs; otherwise it fails naming what is left. The chosen KEKs are then retired.
 struct ReencryptHandler: JobHandler {
-    static let kind = "reencrypt"
-
-    struct Checkpoint: Codable {
+    struct Checkpoint: Codable, Sendable, Equatable {
         var keks: [Int32]
         var index = 0
         var afterId: Int64 = 0
@@ -24,21 +22,23 @@ struct ReencryptHandler: JobHandler {
         var newKek: Int32?
 
         var done: Int64 { replaced + rewrapped }
+
+        enum CodingKeys: String, CodingKey {
+            case keks, index, replaced, rewrapped, values, failures
+            case afterId = "after_id", newKek = "new_kek"
+        }
     }
 
-    func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try context.decodeArguments(ReencryptArguments.self, decoder: JobJSON.decoder)
+    func run(_ context: JobContext, _ arguments: ReencryptArguments, _ checkpoint: Checkpoint?) throws -> JobOutcome {
         let rootKeys = try RootKeys.fromEnvironment()
-        let keks = KEKCiphers(connection: context.connection, rootKeys: rootKeys)
-        var checkpoint = try context.decodeCheckpoint(Checkpoint.self, decoder: JobJSON.decoder)
-            ?? (try ReencryptStart.begin(context, arguments, rootKeys: rootKeys))
+        var checkpoint = try checkpoint ?? ReencryptStart.begin(context, arguments, rootKeys: rootKeys)
         let batchSize = arguments.batchSize ?? ReencryptArguments.defaultBatchSize
         let limit = JobArgumentBounds.throttledBatchSize(batchSize, maxRate: arguments.maxRate)
         while checkpoint.index < checkpoint.keks.count {
-            try step(context, &checkpoint, keks: keks, kekID: checkpoint.keks[checkpoint.index], after: checkpoint.afterId,
+            try step(context, &checkpoint, rootKeys: rootKeys, kekID: checkpoint.keks[checkpoint.index], after: checkpoint.afterId,
                      limit: limit, rate: arguments.maxRate, advance: true)
         }
-        try finalPass(context, &checkpoint, keks: keks, limit: limit, arguments: arguments)
+        try finalPass(context, &checkpoint, rootKeys: rootKeys, limit: limit, arguments: arguments)
         let final = checkpoint
         try context.batch(progressDone: final.done) { connection in
             let store = KEKStore(connection: connection, actor: context.workerID)
@@ -55,21 +55,23 @@ struct ReencryptHandler: JobHandler {
             throw PermanentJobError("re-encryption left \(final.failures.count) DEKs it could not re-encrypt under their "
                 + "compromised KEK: \(named)")
         }
-        return .completed(result: try JobJSON.encode(ReencryptResult(
+        return try .completed(ReencryptResult(
             deksReplaced: final.replaced, deksRewrapped: final.rewrapped, values: final.values, newKek: final.newKek,
             note: final.rewrapped == 0 ? nil : "\(final.rewrapped) DEKs protect no value of project_secrets or signature_keys "
                 + "(or are still referenced by a table kek does not know): they were kept with their key and given a new "
-                + "wrap under the active KEK; re-encrypt the data they protect in the application that owns it")))
+                + "wrap under the active KEK; re-encrypt the data they protect in the application that owns it"))
     }
 
     /// One batch of `kekID`'s DEKs after `after`, committed with the checkpoint after it;
     /// `advance` moves the main walk's position with it (the final pass leaves it at the end).
     @discardableResult
-    private func step(_ context: JobContext, _ checkpoint: inout Checkpoint, keks: KEKCiphers, kekID: Int32, after: Int64,
+    private func step(_ context: JobContext, _ checkpoint: inout Checkpoint, rootKeys: RootKeys, kekID: Int32, after: Int64,
                       limit: Int, rate: Double?, advance: Bool) throws -> ReencryptBatchResult {
         let current = checkpoint
         let (result, next) = try RotationThrottle.batch(context, units: limit, maxRate: rate) {
             try context.batch { connection in
+            // KEKs are read in the batch's own transaction: the active one changes when a rotation starts.
+            let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
             let result = try Reencrypt.batch(connection, keks: keks, kekID: kekID, after: after, limit: limit)
             var next = current
             next.replaced += Int64(result.deksReplaced)
@@ -80,7 +82,7 @@ struct ReencryptHandler: JobHandler {
             if advance {
                 if let last = result.lastID { next.afterId = last } else { next.index += 1; next.afterId = 0 }
             }
-            return ((result, next), JobProgress(done: next.done, checkpointJSON: try JobJSON.encode(next)))
+            return ((result, next), JobProgress(done: next.done, checkpoint: next))
             }
         } moved: { $0.0.moved }
         checkpoint = next
@@ -89,13 +91,13 @@ struct ReencryptHandler: JobHandler {
 
     /// Walks the chosen KEKs again until no DEK is left under them but the ones that
     /// failed; waits (renewing the lease) while only rows other transactions hold are left.
-    private func finalPass(_ context: JobContext, _ checkpoint: inout Checkpoint, keks: KEKCiphers, limit: Int,
+    private func finalPass(_ context: JobContext, _ checkpoint: inout Checkpoint, rootKeys: RootKeys, limit: Int,
                            arguments: ReencryptArguments) throws {
         let deadline = Date().addingTimeInterval(arguments.lockWaitSeconds ?? ReencryptArguments.defaultLockWaitSeconds)
         let all = checkpoint.keks
         while true {
             let failed = checkpoint.failures.map(\.dekId)
-            let left = try ReencryptStart.remaining(context.connection, keks: all, excluding: failed)
+            let left = try context.read { try ReencryptStart.remaining($0, keks: all, excluding: failed) }
             if left.isEmpty { return }
             guard Date() < deadline else {
                 let ids = left.prefix(10).map(String.init).joined(separator: ", ")
@@ -107,7 +109,7 @@ struct ReencryptHandler: JobHandler {
             for kekID in all {
                 var after: Int64 = 0
                 while true {
-                    let result = try step(context, &checkpoint, keks: keks, kekID: kekID, after: after, limit: limit,
+                    let result = try step(context, &checkpoint, rootKeys: rootKeys, kekID: kekID, after: after, limit: limit,
                                           rate: arguments.maxRate, advance: false)
                     moved += result.moved
                     guard let last = result.lastID else { break }
@@ -120,10 +122,15 @@ struct ReencryptHandler: JobHandler {
 }
 
 /// What a finished re-encryption reports.
-struct ReencryptResult: Codable {
+struct ReencryptResult: Codable, Sendable, Equatable {
     var deksReplaced: Int64
     var deksRewrapped: Int64
     var values: Int64
     var newKek: Int32?
     var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case values, note
+        case deksReplaced = "deks_replaced", deksRewrapped = "deks_rewrapped", newKek = "new_kek"
+    }
 }

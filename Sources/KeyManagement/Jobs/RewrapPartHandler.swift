@@ -9,32 +9,30 @@ import PostgresClient
 /// Any worker may hold any part; a part resumed after a crash starts after its last
 /// committed id, so a batch is never lost and never applied twice.
 struct RewrapPartHandler: JobHandler {
-    static let kind = "rewrap_part"
-
-    func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try context.decodeArguments(RewrapPartArguments.self, decoder: JobJSON.decoder)
-        var checkpoint = try context.decodeCheckpoint(RewrapPartCheckpoint.self, decoder: JobJSON.decoder)
-            ?? RewrapPartCheckpoint(afterId: arguments.part.afterId, rewrapped: 0, failures: [])
-        let keks = KEKCiphers(connection: context.connection, rootKeys: try RootKeys.fromEnvironment())
-        let old = try keks.cipher(arguments.part.fromKek)
-        let new = try keks.cipher(arguments.part.toKek)
+    func run(_ context: JobContext, _ arguments: RewrapPartArguments, _ checkpoint: RewrapPartCheckpoint?) throws -> JobOutcome {
+        var checkpoint = checkpoint ?? RewrapPartCheckpoint(afterID: arguments.part.afterId, rewrapped: 0, failures: [])
+        let rootKeys = try RootKeys.fromEnvironment()
+        let (old, new) = try context.read { connection in
+            let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
+            return (try keks.cipher(arguments.part.fromKek), try keks.cipher(arguments.part.toKek))
+        }
         let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize, maxRate: arguments.maxRate)
         while true {
             let (next, finished) = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {
                 try context.batch { connection in
-                    let result = try Rewrap.batch(connection, from: old, to: new, after: checkpoint.afterId,
+                    let result = try Rewrap.batch(connection, from: old, to: new, after: checkpoint.afterID,
                                                   upTo: arguments.part.upToId, limit: limit)
                     var next = checkpoint
-                    next.afterId = result.lastID ?? checkpoint.afterId
+                    next.afterID = result.lastID ?? checkpoint.afterID
                     next.rewrapped += Int64(result.rewrapped)
                     next.failures += result.failures
                     return ((next, result.lastID == nil),
-                            JobProgress(done: next.rewrapped, checkpointJSON: try JobJSON.encode(next)))
+                            JobProgress(done: next.rewrapped, checkpoint: next))
                 }
             } moved: { Int($0.0.rewrapped - checkpoint.rewrapped) }
             checkpoint = next
             if finished { break }
         }
-        return .completed(result: try JobJSON.encode(RewrapPartResult(rewrapped: checkpoint.rewrapped, failures: checkpoint.failures)))
+        return try .completed(RewrapPartResult(rewrapped: checkpoint.rewrapped, failures: checkpoint.failures))
     }
 }

@@ -7,24 +7,25 @@ import PostgresClient
 /// DEKs inserted under the old KEK just before it was demoted), and retires the old KEKs
 /// once a count shows none of their DEKs left.
 struct RotateKEKHandler: JobHandler {
-    static let kind = "rotate_kek"
     /// The unique key that keeps one rotation at a time.
     static let uniqueKey = "rotate_kek"
+    /// How often the parent looks at its parts: it sleeps through the whole rotation, so each
+    /// look costs one claim and one small query, and the last part's end is noticed within this.
+    static let partsPollSeconds = 0.1
 
-    func run(_ context: JobContext) throws -> JobOutcome {
-        let arguments = try context.decodeArguments(RotationArguments.self, decoder: JobJSON.decoder)
+    func run(_ context: JobContext, _ arguments: RotationArguments, _ checkpoint: RotationCheckpoint?) throws -> JobOutcome {
         let rootKeys = try RootKeys.fromEnvironment()
-        guard var checkpoint = try context.decodeCheckpoint(RotationCheckpoint.self, decoder: JobJSON.decoder) else {
+        guard var checkpoint else {
             try begin(context, arguments, rootKeys)
-            return .snooze(seconds: 0.5)
+            return .snooze(seconds: Self.partsPollSeconds)
         }
         switch checkpoint.phase {
         case .parts:
-            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: 0.5) }
+            guard let parts = try partsOutcome(context, &checkpoint) else { return .snooze(seconds: Self.partsPollSeconds) }
             checkpoint.phase = .sweep
             checkpoint.partsDone = parts.rewrapped
             checkpoint.failures = parts.failures
-            try context.batch(progressDone: checkpoint.partsDone, checkpoint: try JobJSON.encode(checkpoint)) { _ in }
+            try context.batch(progressDone: checkpoint.partsDone, checkpoint: checkpoint) { _ in }
             fallthrough
         case .sweep:
             return try sweepAndFinish(context, arguments, rootKeys, &checkpoint)
@@ -34,18 +35,21 @@ struct RotateKEKHandler: JobHandler {
     private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
         try PermanentRefusal.convert {
+            // The long scan first, holding nothing an application's write needs; then one short transaction.
+            let preparation = try context.read { connection in
+                try RotationPreparation.make(connection, rewrapOnly: arguments.rewrapOnly,
+                                             parts: arguments.parts ?? RotationArguments.defaultParts)
+            }
             try context.batch { connection in
-                let start = try RotationSteps.start(connection, rootKeys: rootKeys, actor: context.workerID, jobID: context.job.id,
-                                                    rewrapOnly: arguments.rewrapOnly)
-                let parts = try RotationSteps.split(connection, start: start, parts: arguments.parts ?? RotationArguments.defaultParts)
+                let (start, parts) = try RotationSteps.start(connection, preparation, rootKeys: rootKeys, actor: context.workerID,
+                                                             jobID: context.job.id)
                 for (index, part) in parts.enumerated() {
                     let partArguments = RewrapPartArguments(part: part, batchSize: batchSize, maxRate: arguments.maxRate)
-                    try context.enqueueChild(JobRequest(
-                        kind: RewrapPartHandler.kind, argumentsJSON: try JobJSON.encode(partArguments),
-                        maxAttempts: 20, uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
+                    try context.enqueueChild(JobRequest(partArguments, maxAttempts: 20,
+                                                        uniqueKey: "rewrap_part:\(context.job.id):\(index)"))
                 }
                 let checkpoint = RotationCheckpoint(phase: .parts, start: start, startedAt: Date().timeIntervalSince1970)
-                return ((), JobProgress(done: 0, total: start.total, checkpointJSON: try JobJSON.encode(checkpoint)))
+                return ((), JobProgress(done: 0, total: start.total, checkpoint: checkpoint))
             }
         }
     }
@@ -54,12 +58,12 @@ struct RotateKEKHandler: JobHandler {
     private func partsOutcome(_ context: JobContext, _ checkpoint: inout RotationCheckpoint) throws -> RewrapPartResult? {
         var combined = RewrapPartResult(rewrapped: 0, failures: [])
         var unfinished = false
-        for part in try JobQueue(connection: context.connection).parts(of: context.job.id) {
+        for part in try context.parts() {
             combined.rewrapped += part.progressDone
             switch part.state {
             case .completed:
                 if let text = part.resultJSON {
-                    combined.failures += try JobJSON.decode(RewrapPartResult.self, from: text).failures
+                    combined.failures += try JSONCodec.decode(RewrapPartResult.self, from: text).failures
                 }
             case .failed, .cancelled:
                 // The sweep redoes whatever this part left; its error is kept on its own row.
@@ -78,8 +82,11 @@ struct RotateKEKHandler: JobHandler {
     private func sweepAndFinish(
         _ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys, _ checkpoint: inout RotationCheckpoint
     ) throws -> JobOutcome {
-        let keks = KEKCiphers(connection: context.connection, rootKeys: rootKeys)
-        let new = try keks.cipher(checkpoint.start.newKek)
+        let start = checkpoint.start
+        let (new, olds) = try context.read { connection in
+            let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
+            return (try keks.cipher(start.newKek), try start.oldKeks.map { try keks.cipher($0) })
+        }
         // The parts' failures are not carried into the result: the sweep visits every DEK still
         // under the old KEKs and finds again those that still do not open. A job retried after
         // the rows were restored (runbooks/stuck-rotation.md) then completes instead of
@@ -88,8 +95,7 @@ struct RotateKEKHandler: JobHandler {
         let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize ?? RotationArguments.defaultBatchSize,
                                                          maxRate: arguments.maxRate)
         for _ in 1...50 {
-            for kekID in checkpoint.start.oldKeks {
-                let old = try keks.cipher(kekID)
+            for old in olds {
                 var after: Int64 = 0
                 while true {
                     let current = checkpoint
@@ -99,7 +105,7 @@ struct RotateKEKHandler: JobHandler {
                             let result = try Rewrap.batch(connection, from: old, to: new, after: after, limit: limit)
                             var next = current
                             next.swept += Int64(result.rewrapped)
-                            return (result, JobProgress(done: next.partsDone + next.swept, checkpointJSON: try JobJSON.encode(next)))
+                            return (result, JobProgress(done: next.partsDone + next.swept, checkpoint: next))
                         }
                     } moved: { $0.rewrapped }
                     checkpoint.swept += Int64(result.rewrapped)
@@ -109,16 +115,16 @@ struct RotateKEKHandler: JobHandler {
                     after = last
                 }
             }
-            let left = try RotationSteps.remaining(context.connection, oldKeks: checkpoint.start.oldKeks)
+            let left = try context.read { try RotationSteps.remaining($0, oldKeks: start.oldKeks) }
             if left <= Int64(Set(failures.map(\.dekId)).count) { break }
             try context.wait(0.2)
         }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept
         if !failures.isEmpty {
-            try context.connection.transaction {
-                try AuditLog.append(context.connection, actor: context.workerID, action: .rotationFailed,
-                                    target: "kek:\(checkpoint.start.newKek)", details: [
+            try context.batch(progressDone: rewrapped) { connection in
+                try AuditLog.append(connection, actor: context.workerID, action: .rotationFailed,
+                                    target: "kek:\(start.newKek)", details: [
                                         "job_id": .int(context.job.id), "rewrapped": .int(rewrapped),
                                         "failed_deks": .texts(failures.prefix(50).map { String($0.dekId) })])
             }
@@ -126,20 +132,11 @@ struct RotateKEKHandler: JobHandler {
             throw PermanentJobError("rotation rewrapped \(rewrapped) DEKs but \(failures.count) could not be opened and were left "
                 + "under their old KEK, which stays decrypt_only: \(named). See runbooks/stuck-rotation.md")
         }
-        let start = checkpoint.start
         try context.batch(progressDone: rewrapped) { connection in
             try RotationSteps.finish(connection, start: start, rewrapped: rewrapped, seconds: seconds,
                                      actor: context.workerID, jobID: context.job.id)
         }
-        return .completed(result: try JobJSON.encode(RotationResult(
-            newKek: start.newKek, retiredKeks: start.oldKeks, rewrapped: rewrapped, seconds: seconds)))
+        return try .completed(RotationResult(newKek: start.newKek, retiredKeks: start.oldKeks, rewrapped: rewrapped,
+                                             seconds: seconds))
     }
-}
-
-/// What a finished rotation reports (kept on the job row, shown by status and `kek jobs show`).
-struct RotationResult: Codable {
-    var newKek: Int32
-    var retiredKeks: [Int32]
-    var rewrapped: Int64
-    var seconds: Double
 }

@@ -1,5 +1,8 @@
+import JobQueue
+
 /// The arguments of a `rotate_kek` job (all optional; `kek rotate` fills them from its flags).
-public struct RotationArguments: Codable, Sendable {
+public struct RotationArguments: JobArguments, Equatable {
+    public static let kind = "rotate_kek"
     /// DEKs per batch transaction.
     public var batchSize: Int?
     /// How many parts the DEK id space is split into, for workers to claim in parallel.
@@ -9,6 +12,11 @@ public struct RotationArguments: Codable, Sendable {
     /// True: move the DEKs of every `decrypt_only` KEK to the active KEK without generating
     /// one. Absent: the same while a `decrypt_only` KEK still wraps DEKs, else generate.
     public var rewrapOnly: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case parts
+        case batchSize = "batch_size", maxRate = "max_rate", rewrapOnly = "rewrap_only"
+    }
 
     public init(batchSize: Int? = nil, parts: Int? = nil, maxRate: Double? = nil, rewrapOnly: Bool? = nil) {
         self.batchSize = batchSize
@@ -39,27 +47,38 @@ public struct RotationArguments: Codable, Sendable {
 }
 
 /// The arguments of one `rewrap_part` job, a slice of a rotation.
-struct RewrapPartArguments: Codable, Sendable {
+struct RewrapPartArguments: JobArguments, Equatable {
+    static let kind = "rewrap_part"
     var part: RewrapPart
     var batchSize: Int
     var maxRate: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case part
+        case batchSize = "batch_size", maxRate = "max_rate"
+    }
 }
 
 /// Where a `rewrap_part` job is, committed with each batch.
-struct RewrapPartCheckpoint: Codable, Sendable {
-    var afterId: Int64
+struct RewrapPartCheckpoint: Codable, Sendable, Equatable {
+    var afterID: Int64
     var rewrapped: Int64
     var failures: [RewrapFailure]
+
+    enum CodingKeys: String, CodingKey {
+        case rewrapped, failures
+        case afterID = "after_id"
+    }
 }
 
 /// What a finished `rewrap_part` reports to its parent.
-struct RewrapPartResult: Codable, Sendable {
+struct RewrapPartResult: Codable, Sendable, Equatable {
     var rewrapped: Int64
     var failures: [RewrapFailure]
 }
 
 /// Where a `rotate_kek` job is, committed with each of its steps.
-struct RotationCheckpoint: Codable, Sendable {
+struct RotationCheckpoint: Codable, Sendable, Equatable {
     enum Phase: String, Codable, Sendable { case parts, sweep }
     var phase: Phase
     var start: RotationStart
@@ -67,4 +86,22 @@ struct RotationCheckpoint: Codable, Sendable {
     var partsDone: Int64 = 0
     var swept: Int64 = 0
     var failures: [RewrapFailure] = []
+
+    enum CodingKeys: String, CodingKey {
+        case phase, start, swept, failures
+        case startedAt = "started_at", partsDone = "parts_done"
+    }
+}
+
+/// What a finished rotation reports (kept on the job row, shown by status and `kek jobs show`).
+struct RotationResult: Codable, Sendable, Equatable {
+    var newKek: Int32
+    var retiredKeks: [Int32]
+    var rewrapped: Int64
+    var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case rewrapped, seconds
+        case newKek = "new_kek", retiredKeks = "retired_keks"
+    }
 }

@@ -6,7 +6,7 @@ import PostgresClient
 /// (failing the job at once when no retry can help), picks the KEKs, and records the start.
 enum ReencryptStart {
     static func begin(_ context: JobContext, _ arguments: ReencryptArguments, rootKeys: RootKeys) throws -> ReencryptHandler.Checkpoint {
-        if arguments.all != true { try checkNamed(context.connection, arguments.kekIds ?? []) }
+        if arguments.all != true { try context.read { try checkNamed($0, arguments.kekIds ?? []) } }
         return try context.batch { connection in
             var newKek: Int32?
             let chosen: [Int32]
@@ -24,7 +24,7 @@ enum ReencryptStart {
             if let newKek { details["new_kek"] = .int(Int64(newKek)) }
             try AuditLog.append(connection, actor: context.workerID, action: .reencryptionStarted, target: nil, details: details)
             let checkpoint = ReencryptHandler.Checkpoint(keks: chosen, newKek: newKek)
-            return (checkpoint, JobProgress(done: 0, total: total, checkpointJSON: try JobJSON.encode(checkpoint)))
+            return (checkpoint, JobProgress(done: 0, total: total, checkpoint: checkpoint))
         }
     }
 

@@ -86,3 +86,11 @@ public enum Rewrap {
         return RewrapBatchResult(rewrapped: rewrapped, failures: failures, lastID: lastID)
     }
 }
+
+// A job payload (rotation checkpoints and results): its key as `JobJSON` wrote it.
+extension RewrapFailure {
+    enum CodingKeys: String, CodingKey {
+        case reason
+        case dekId = "dek_id"
+    }
+}

@@ -13,12 +13,16 @@ public struct RotationPlan: Codable, Sendable {
         public var wrapCount: Int64
         /// Wraps left before the configured limit.
         public var wrapHeadroom: Int64
+
+        enum CodingKeys: String, CodingKey { case id, state, deks, wrapCount = "wrap_count", wrapHeadroom = "wrap_headroom" }
     }
 
     public struct ProjectLine: Codable, Sendable {
         public var projectId: UUID
         public var secrets: Int64
         public var signingKeys: Int64
+
+        enum CodingKeys: String, CodingKey { case secrets, projectId = "project_id", signingKeys = "signing_keys" }
     }
 
     /// Every KEK whose DEKs the rotation moves (the active one and any `decrypt_only`, or
@@ -38,6 +42,13 @@ public struct RotationPlan: Codable, Sendable {
     public var targetHeadroom: Int64
     /// True when the target's budget holds every DEK to move; a rotation that does not fit is refused.
     public var fits: Bool { deksToRewrap <= targetHeadroom }
+
+    /// The keys of `kek rotate --plan --json`.
+    enum CodingKeys: String, CodingKey {
+        case keks, projects
+        case deksToRewrap = "deks_to_rewrap", measuredRate = "measured_rate", estimatedSeconds = "estimated_seconds"
+        case wrapLimit = "wrap_limit", generatesKek = "generates_kek", targetKek = "target_kek", targetHeadroom = "target_headroom"
+    }
 
     /// Throws `wrapBudgetTooSmall` when the target KEK's wrap budget cannot hold every DEK.
     public func checkBudget() throws {

@@ -22,45 +22,54 @@ public struct RotationStart: Codable, Sendable {
 
 /// The database steps of a KEK rotation; each runs inside the caller's batch transaction.
 public enum RotationSteps {
-    /// Decides as `RotationPlan` does (refusing up front when the target KEK's wrap budget
-    /// cannot hold every DEK), then generates and activates a new KEK (the active one becomes
-    /// `decrypt_only`) unless the rotation only moves DEKs left under `decrypt_only` KEKs to
-    /// the active one, and counts the DEKs to move.
-    public static func start(_ connection: PostgresConnection, rootKeys: RootKeys, actor: String, jobID: Int64?,
-                             rewrapOnly: Bool? = nil) throws -> RotationStart {
-        let plan = try RotationPlan.make(connection, rewrapOnly: rewrapOnly)
-        try plan.checkBudget()
-        let store = KEKStore(connection: connection, actor: actor)
-        let target = try plan.targetKek ?? store.generateLocked(rootKeys: rootKeys, activate: true)
+    /// The short, locking half of a rotation's start, after `RotationPreparation.make` did the
+    /// long read-only half: generates and activates a new KEK (the active one becomes
+    /// `decrypt_only`) unless the plan only moves DEKs left under `decrypt_only` KEKs to the
+    /// active one, counts the DEKs to move and records `rotation.started`.
+    ///
+    /// Lock order against an application storing a secret (its DEK insert takes FOR KEY SHARE
+    /// on the active KEK's row, then its audit row takes the audit chain's head): nothing here
+    /// waits for a lock an application holds. The demotion is a FOR NO KEY UPDATE of the
+    /// active row (`state` is in no index a foreign key could use), which KEY SHARE does not
+    /// block, and kek_app cannot lock keks any harder (no UPDATE on keks, 044). So an
+    /// application waits at most for this transaction's audit head until it commits, and no
+    /// scan of data_keys runs in it. (Taking the active row FOR UPDATE first would make both
+    /// sides wait: RotationStartLockTests shows neither does now.)
+    public static func start(_ connection: PostgresConnection, _ preparation: RotationPreparation, rootKeys: RootKeys,
+                             actor: String, jobID: Int64?) throws -> (start: RotationStart, parts: [RewrapPart]) {
+        let generates = preparation.plan.generatesKek
+        let target: Int32
+        if generates {
+            target = try KEKStore(connection: connection, actor: actor).generateLocked(rootKeys: rootKeys, activate: true)
+        } else {
+            guard let active: Int32 = try connection.query("SELECT id FROM keks WHERE state = 'active'").first?.decode(0) else {
+                throw KeyManagementError.noActiveKEK
+            }
+            target = active
+        }
         let old: [Int32] = try connection.query("SELECT id FROM keks WHERE state = 'decrypt_only' ORDER BY id").map { try $0.decode(0) }
-        let total = try remaining(connection, oldKeks: old)
+        let total = try counted(connection, preparation, oldKeks: old)
         var details: [String: AuditValue] = ["new_kek": .int(Int64(target)), "old_keks": .texts(old.map(String.init)),
-                                             "deks": .int(total), "generated_kek": .text(plan.generatesKek ? "yes" : "no")]
+                                             "deks": .int(total), "generated_kek": .text(generates ? "yes" : "no")]
         if let jobID { details["job_id"] = .int(jobID) }
         try AuditLog.append(connection, actor: actor, action: .rotationStarted, target: "kek:\(target)", details: details)
-        return RotationStart(newKek: target, oldKeks: old, total: total, generatedKek: plan.generatesKek)
+        let start = RotationStart(newKek: target, oldKeks: old, total: total, generatedKek: generates)
+        return (start, preparation.parts(oldKeks: old, target: target))
     }
 
-    /// Splits the DEKs under `oldKeks` into about `parts` id ranges of similar size.
-    public static func split(_ connection: PostgresConnection, start: RotationStart, parts: Int) throws -> [RewrapPart] {
-        var result: [RewrapPart] = []
-        for kek in start.oldKeks {
-            let bounds = try connection.query("""
-                SELECT coalesce(array_agg(b ORDER BY b), '{}')::int8[]::text FROM (
-                    SELECT DISTINCT percentile_disc(p) WITHIN GROUP (ORDER BY id) AS b
-                    FROM data_keys, generate_series(1, $2) AS g(n), LATERAL (SELECT g.n::float8 / $2) AS q(p)
-                    WHERE kek_id = $1 GROUP BY p) s
-                """, [kek, Int64(max(parts, 1))])
-            let text: String = try bounds[0].decode(0)
-            let cuts = text.trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").compactMap { Int64($0) }
-            var previous: Int64 = 0
-            for (index, cut) in cuts.enumerated() {
-                let upper = index == cuts.count - 1 ? Int64.max : cut
-                result.append(RewrapPart(fromKek: kek, toKek: start.newKek, afterId: previous, upToId: upper))
-                previous = cut
-            }
+    /// The DEKs to move, without a scan: the plan's count per KEK plus those inserted under it
+    /// since the preparation's scan (ids above the highest it saw; nothing is inserted under a
+    /// KEK once it is `decrypt_only`). A KEK the preparation did not see is counted whole.
+    /// A DEK deleted in between is still counted: the figure is the progress bar's total.
+    static func counted(_ connection: PostgresConnection, _ preparation: RotationPreparation, oldKeks: [Int32]) throws -> Int64 {
+        var total: Int64 = 0
+        for kek in oldKeks {
+            let seen = preparation.scanned.first { $0.kek == kek }
+            let added: Int64 = try connection.query(
+                "SELECT count(*) FROM data_keys WHERE kek_id = $1 AND id > $2", [kek, seen?.maxID ?? 0])[0].decode(0)
+            total += (seen?.deks ?? 0) + added
         }
-        return result
+        return total
     }
 
     /// DEKs still under any of `oldKeks`.
@@ -80,5 +89,20 @@ public enum RotationSteps {
         ]
         if let jobID { details["job_id"] = .int(jobID) }
         try AuditLog.append(connection, actor: actor, action: .rotationFinished, target: "kek:\(start.newKek)", details: details)
+    }
+}
+
+// Job payload keys, written out so the bytes in job rows stay what `JobJSON`'s snake_case
+// strategy wrote (queued jobs of an older kek still decode); `JSONCodec` has no key strategy.
+extension RewrapPart {
+    enum CodingKeys: String, CodingKey {
+        case fromKek = "from_kek", toKek = "to_kek", afterId = "after_id", upToId = "up_to_id"
+    }
+}
+
+extension RotationStart: Equatable {
+    enum CodingKeys: String, CodingKey {
+        case total
+        case newKek = "new_kek", oldKeks = "old_keks", generatedKek = "generated_kek"
     }
 }

@@ -11,6 +11,12 @@ public struct ProjectInventory: Codable, Sendable {
         public var envImports: Int64
         /// The newest env import, when any.
         public var lastImportAt: Date?
+
+        /// The keys of `kek projects list --json`.
+        enum CodingKeys: String, CodingKey {
+            case secrets
+            case projectId = "project_id", signingKeys = "signing_keys", envImports = "env_imports", lastImportAt = "last_import_at"
+        }
     }
 
     public var projects: [Project]

@@ -91,6 +91,11 @@ struct LatencyFigures: Encodable {
     var maxMilliseconds: Double
     var retries: Int
 
+    enum CodingKeys: String, CodingKey {
+        case label, inserts, retries
+        case p50Milliseconds = "p50_milliseconds", p99Milliseconds = "p99_milliseconds", maxMilliseconds = "max_milliseconds"
+    }
+
     init(label: String, milliseconds: [Double], retries: Int) {
         let sorted = milliseconds.sorted()
         func percentile(_ fraction: Double) -> Double {

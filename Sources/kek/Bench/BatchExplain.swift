@@ -17,6 +17,11 @@ struct BatchExplain: Encodable {
         var triggers: [String: Double]
         var sharedHitBlocks: Int
         var sharedDirtiedBlocks: Int
+
+        enum CodingKeys: String, CodingKey {
+            case triggers, executionMilliseconds = "execution_milliseconds", planningMilliseconds = "planning_milliseconds"
+            case sharedHitBlocks = "shared_hit_blocks", sharedDirtiedBlocks = "shared_dirtied_blocks"
+        }
     }
 
     var rows: Int

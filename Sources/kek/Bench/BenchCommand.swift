@@ -43,7 +43,7 @@ extension Command {
                                             idleSeconds: idleSeconds).run()
             let report = BenchReport(results: results, peakResidentKilobytes: PeakMemory.residentKilobytes(),
                                      loadAverage: [loadAtStart, LoadAverage.read()])
-            if arguments.flag("json") { return try JSONOutput.print(report) }
+            if arguments.flag("json") { return try Output.json(report) }
             print(report.text)
         }
     )

@@ -19,6 +19,12 @@ struct BenchLine: Encodable {
     /// The machine's 1-minute load average when the measurement started (2 cores; the run's own work included).
     var loadAtStart: Double
 
+    enum CodingKeys: String, CodingKey {
+        case name, role, rows, seconds, statements
+        case rowsPerSecond = "rows_per_second", microsecondsPerRow = "microseconds_per_row"
+        case databaseMicrosecondsPerRow = "database_microseconds_per_row", loadAtStart = "load_at_start"
+    }
+
     init(name: String, role: Role = .other, rows: Int, seconds: Double, server: ServerTime? = nil, loadAtStart: Double = 0) {
         self.name = name
         self.role = role

@@ -9,6 +9,7 @@ struct BenchReport: Encodable {
         var value: Double?
         var bound: Double
         var atMost: Bool
+        enum CodingKeys: String, CodingKey { case name, value, bound, atMost = "at_most" }
         var met: Bool? { value.map { atMost ? $0 <= bound : $0 >= bound } }
     }
 
@@ -18,7 +19,9 @@ struct BenchReport: Encodable {
     var loadAverage: [String]
     var aims: [Aim] { Self.aims(results) }
 
-    enum CodingKeys: String, CodingKey { case results, peakResidentKilobytes, loadAverage, aims }
+    enum CodingKeys: String, CodingKey {
+        case results, aims, peakResidentKilobytes = "peak_resident_kilobytes", loadAverage = "load_average"
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -9,6 +9,8 @@ struct BenchResults: Encodable {
     var explain: BatchExplain?
     var latencies: [LatencyFigures]
     var insertsPerSecond: Double
+
+    enum CodingKeys: String, CodingKey { case lines, explain, latencies, insertsPerSecond = "inserts_per_second" }
 }
 
 /// Measures the rotation against the database's own limits on the same rows, in one run.
@@ -90,9 +92,9 @@ struct RewrapBenchmark {
     /// The same state before every measurement: compact table, fresh statistics, clean buffers.
     private func resetTable() throws {
         // One statement per call: VACUUM cannot run inside the implicit block of a multi-statement script.
-        for statement in ["VACUUM (FULL, ANALYZE) data_keys", "VACUUM ANALYZE keks", "VACUUM ANALYZE jobs", "CHECKPOINT"] {
-            try connection.executeScript(statement)
-        }
+        for statement in ["VACUUM (FULL, ANALYZE) data_keys", "VACUUM ANALYZE keks"] { try connection.executeScript(statement) }
+        try JobQueue(connection: connection).vacuumJobs()
+        try connection.executeScript("CHECKPOINT")
     }
 
     /// Times `body` from the reset state (unless an application is already writing), with the

@@ -18,7 +18,10 @@ struct Command: Sendable {
         var name: String
         var valueName: String?
         var help: String
+        /// Filled in by the parser when the option is not given (untyped commands).
         var defaultValue: String?
+        /// Only shown in `--help`: a typed option's default, which its `CommandOptions` property holds.
+        var shownDefault: String?
         /// The environment variable that stands in for the option when it is not given
         /// (a flag: `1`/`true`/`yes` or `0`/`false`/`no`), for containers and unit files.
         var environment: String?

@@ -77,7 +77,7 @@ enum HelpText {
         let width = labels.map(\.count).max() ?? 0
         for (option, label) in zip(options, labels) {
             var text = "  \(label.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(option.help)"
-            if let value = option.defaultValue { text += " (default: \(value))" }
+            if let value = option.defaultValue ?? option.shownDefault { text += " (default: \(value))" }
             if let variable = option.environment { text += " [env \(variable)]" }
             lines.append(text)
         }

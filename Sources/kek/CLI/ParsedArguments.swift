@@ -1,5 +1,4 @@
 import Foundation
-import JobQueue
 
 /// What the command line said, checked against the command's declared options.
 struct ParsedArguments {
@@ -66,35 +65,9 @@ struct ParsedArguments {
 
     func argument(_ index: Int) -> String? { positionals.indices.contains(index) ? positionals[index] : nil }
 
-    func require(_ name: String) throws -> String {
-        guard let value = values[name] else { throw UsageError("\(commandPath): missing required option '--\(name)'") }
-        return value
-    }
+    /// For the commands still on untyped options (the benchmarks): `OptionParser.int`.
+    func int(_ name: String) throws -> Int? { try OptionParser.int.value(self, name) }
 
-    func int(_ name: String) throws -> Int? {
-        guard let text = values[name] else { return nil }
-        // Bounded so that no caller traps narrowing it (an int4 column, an Int32 count).
-        guard let number = Int32(text.replacingOccurrences(of: "_", with: "")).map(Int.init) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a whole number of at most \(Int32.max), got '\(text)'")
-        }
-        return number
-    }
-
-    func uuid(_ name: String) throws -> UUID? {
-        guard let text = values[name] else { return nil }
-        guard let id = UUID(uuidString: text) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a UUID, got '\(text)'")
-        }
-        return id
-    }
-
-    /// Durations written `90s`, `15m`, `12h`, `7d`, `500ms`, or compound: `1m30s`, `1h30m`.
-    func duration(_ name: String) throws -> TimeInterval? {
-        guard let text = values[name] else { return nil }
-        guard let seconds = JobDuration.seconds(text) else {
-            throw UsageError("\(commandPath): option '--\(name)' expects a duration like 30s, 1m30s, 500ms, 12h or 7d, "
-                                + "at most 3650d, got '\(text)'")
-        }
-        return seconds
-    }
+    /// For the commands still on untyped options (the benchmarks): `OptionParser.duration`.
+    func duration(_ name: String) throws -> TimeInterval? { try OptionParser.duration.value(self, name) }
 }

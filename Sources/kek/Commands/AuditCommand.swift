@@ -8,19 +8,14 @@ extension Command {
         subcommands: [auditList, auditVerify, auditHead, auditExport]
     )
 
-    static let auditList = Command(
-        name: "list",
+    static let auditList = Command.typed(
+        "list",
         abstract: "Show the newest audit rows.",
-        options: [
-            .value("limit", "N", "How many rows.", default: "50"),
-            .value("action", "ACTION", "Only this action (e.g. kek.retired)."),
-            .flag("json", "Print JSON."),
-        ],
-        run: { arguments in
-            let entries = try AuditLog.list(try Database.connect(), limit: try arguments.int("limit") ?? 50,
-                                            action: arguments.string("action"))
-            if arguments.flag("json") {
-                try JSONOutput.print(entries)
+        options: AuditListOptions.self,
+        run: { options in
+            let entries = try AuditLog.list(try Database.connect(), limit: options.limit, action: options.action)
+            if options.json {
+                try Output.json(entries)
                 return
             }
             print(TextTable.render(["ID", "AT", "LOGIN", "ACTOR", "ACTION", "TARGET", "DETAILS"],
@@ -29,8 +24,8 @@ extension Command {
         }
     )
 
-    static let auditVerify = Command(
-        name: "verify",
+    static let auditVerify = Command.typed(
+        "verify",
         abstract: "Recompute the hash chain; name the first broken row. Exit 1 if broken.",
         discussion: """
             With --head ID:HASH (printed earlier by 'kek audit head' and kept outside the database),
@@ -38,23 +33,13 @@ extension Command {
             chain was rewritten), which the chain alone cannot show. An intact chain is recorded
             as an 'audit.verified' row (what the "audit not verified recently" alert reads).
             """,
-        options: [
-            .value("head", "ID:HASH", "A head saved earlier that must still be in the chain."),
-            .flag("json", "Print JSON: intact, rows, first_broken_row, head_hash, head_problem (exit 1 still when broken)."),
-        ],
-        run: { arguments in
-            var expected: AuditLog.Head?
-            if let text = arguments.string("head") {
-                guard let head = AuditLog.Head(parsing: text) else {
-                    throw CommandFailure("--head must be ID:HASH as 'kek audit head' prints it (HASH: 64 hex digits), not '\(text)'")
-                }
-                expected = head
-            }
+        options: AuditVerifyOptions.self,
+        run: { options in
+            let expected = options.head
             let connection = try Database.connect()
             let result = try AuditLog.verify(connection, expecting: expected)
-            if arguments.flag("json") {
-                try JSONOutput.print(AuditVerification(intact: result.intact, rows: result.rows, firstBrokenRow: result.firstBrokenRow,
-                                                       headHash: result.headHash, headProblem: result.headProblem))
+            if options.json {
+                try Output.json(result)
             }
             if let broken = result.firstBrokenRow {
                 throw CommandFailure("audit chain broken at row \(broken) (of \(result.rows)); rows from there on cannot be trusted")
@@ -64,7 +49,7 @@ extension Command {
             // is chained like any other and anchors the "verified recently" metric.
             try AuditLog.append(connection, actor: Actor.current, action: .auditVerified, target: nil,
                                 details: ["rows": .int(Int64(result.rows)), "head_hash": .text(result.headHash ?? "")])
-            if arguments.flag("json") { return }
+            if options.json { return }
             print("audit chain intact: \(result.rows) rows, head \(result.head?.description ?? "-")"
                   + (expected.map { ", contains saved head \($0.id)" } ?? ""))
             print("keep the head outside the database ('kek audit head') and check it with 'kek audit verify --head ID:HASH'")
@@ -82,14 +67,14 @@ extension Command {
         }
     )
 
-    static let auditExport = Command(
-        name: "export",
+    static let auditExport = Command.typed(
+        "export",
         abstract: "Write audit rows after an id as JSON lines (one object per row), oldest first.",
         discussion: "For a SIEM: remember the last id written and pass it as --after next time.",
-        options: [.value("after", "ID", "Only rows with a larger id.", default: "0")],
-        run: { arguments in
+        options: AuditExportOptions.self,
+        run: { options in
             let connection = try Database.connect()
-            var after = Int64(try arguments.int("after") ?? 0)
+            var after = Int64(options.after)
             while true {
                 let page = try AuditLog.exportLines(connection, after: after, limit: 5000)
                 guard let last = page.last else { return }
@@ -100,11 +85,34 @@ extension Command {
     )
 }
 
-/// `kek audit verify --json`.
-struct AuditVerification: Encodable {
-    var intact: Bool
-    var rows: Int
-    var firstBrokenRow: Int64?
-    var headHash: String?
-    var headProblem: String?
+/// `kek audit list`'s options.
+struct AuditListOptions: CommandOptions {
+    var limit = 50
+    var action: String?
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .value("limit", "N", "How many rows.", \.limit, .int),
+        .value("action", "ACTION", "Only this action (e.g. kek.retired).", \.action, .text),
+        .flag("json", "Print JSON.", \.json),
+    ]
+}
+
+/// `kek audit verify`'s options.
+struct AuditVerifyOptions: CommandOptions {
+    var head: AuditLog.Head?
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .value("head", "ID:HASH", "A head saved earlier that must still be in the chain.", \.head,
+               OptionParser(expectation: "ID:HASH as 'kek audit head' prints it (HASH: 64 hex digits)",
+                            parse: { AuditLog.Head(parsing: $0) }, show: { $0.description })),
+        .flag("json", "Print JSON: intact, rows, first_broken_row, head_hash, head_problem (exit 1 still when broken).", \.json),
+    ]
+}
+
+/// `kek audit export`'s options.
+struct AuditExportOptions: CommandOptions {
+    var after = 0
+    static let fields: [OptionField<Self>] = [.value("after", "ID", "Only rows with a larger id.", \.after, .int)]
 }

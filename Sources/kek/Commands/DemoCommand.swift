@@ -4,27 +4,33 @@ import KeyManagement
 import PostgresClient
 
 extension Command {
-    static let demo = Command(
-        name: "demo",
+    static let demo = Command.typed(
+        "demo",
         abstract: "Run the whole story on a throwaway PostgreSQL (or DATABASE_URL) and clean up.",
         discussion: """
             Migrates, generates a KEK, imports a sample env file into a project, generates webhook
             signing keys and synthetic secrets, starts two worker loops, rotates the KEK with a live
             progress line, verifies every DEK, and prints a summary read from the database.
             """,
-        options: [
-            .value("secrets", "N", "Synthetic secrets to create (each under its own DEK).", default: "200000"),
-            .flag("keep", "Leave the throwaway database running and print how to connect."),
-        ],
-        run: { arguments in
-            let secrets = try arguments.int("secrets") ?? 200_000
-            guard secrets >= 0 else { throw UsageError("kek demo: --secrets must not be negative") }
-            let keep = arguments.flag("keep")
-            let environment = try ScratchEnvironment.prepare(keep: keep)
-            defer { environment.finish(keep: keep) }
-            try DemoStory(url: environment.url, secrets: secrets).run()
+        options: DemoOptions.self,
+        run: { options in
+            let environment = try ScratchEnvironment.prepare(keep: options.keep)
+            defer { environment.finish(keep: options.keep) }
+            try DemoStory(url: environment.url, secrets: options.secrets).run()
         }
     )
+}
+
+/// `kek demo`'s options.
+struct DemoOptions: CommandOptions {
+    var secrets = 200_000
+    var keep = false
+
+    static let fields: [OptionField<Self>] = [
+        .value("secrets", "N", "Synthetic secrets to create (each under its own DEK).", \.secrets,
+               OptionParser.int.checked("a whole number that is not negative") { $0 >= 0 }),
+        .flag("keep", "Leave the throwaway database running and print how to connect.", \.keep),
+    ]
 }
 
 /// The demo's steps, each printing one line of what it did.
@@ -57,7 +63,7 @@ struct DemoStory {
         var configuration = WorkerConfiguration(databaseURL: url, workerID: "demo-worker")
         configuration.concurrency = 2
         configuration.pollInterval = 0.5
-        configuration.leaseSeconds = 10
+        configuration.useLease(seconds: 10)
         let job = try InProcessWorker.running(configuration, stopTimeout: 10) {
             step("2 worker loops started")
             let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest())
@@ -85,7 +91,7 @@ struct DemoStory {
 
     private func summary(_ connection: PostgresConnection, store: KEKStore, job: Int64, verification: VerificationReport) throws {
         let result = try JobQueue(connection: connection).job(job)?.resultJSON
-        let rotation = try result.map { try JobJSON.decode(DemoRotationResult.self, from: $0) }
+        let rotation = try result.map { try JSONCodec.decode(DemoRotationResult.self, from: $0) }
         let audit = try AuditLog.verify(connection)
         print("\nsummary (read from the database)")
         print(TextTable.render(["KEK", "STATE", "DEKS"], try store.list().map { [String($0.id), $0.state.rawValue, Formatting.count($0.dekCount)] }))

@@ -2,8 +2,8 @@ import Foundation
 import KeyManagement
 
 extension Command {
-    static let importEnv = Command(
-        name: "import-env",
+    static let importEnv = Command.typed(
+        "import-env",
         abstract: "Move env-var secrets (a dotenv file, the environment, or both) into a project's encrypted store.",
         discussion: """
             One transaction, all or nothing: any invalid entry (bad line, bad name, NUL, invalid
@@ -19,32 +19,17 @@ extension Command {
             retired); KEK_*, DATABASE_URL and PG* variables are never imported.
             Needs DATABASE_URL and KEK_ROOT_KEYS, and an active KEK.
             """,
-        options: [
-            .value("project", "UUID", "Project the secrets belong to (required)."),
-            .value("env-file", "FILE", "Dotenv file to import."),
-            .value("prefix", "PREFIX", "Import environment variables whose names start with PREFIX."),
-            .flag("strip-prefix", "Store APP_NAME as NAME when the prefix is APP_."),
-            .value("manifest", "FILE", "JSON {\"properties\": {\"NAME\": {\"description\": ...}}}; absent names become stubs."),
-            .value("on-conflict", "POLICY", "refuse, update or skip", default: "refuse"),
-            .flag("dry-run", "Report what would happen; write nothing."),
-            .flag("json", "Print the report as JSON."),
-        ],
-        run: { arguments in
-            guard let policy = EnvConflictPolicy(rawValue: arguments.string("on-conflict") ?? "refuse") else {
-                throw UsageError("\(arguments.commandPath): --on-conflict expects refuse, update or skip")
-            }
-            let request = EnvImportRequest(
-                project: try arguments.project(), envFile: arguments.string("env-file"), prefix: arguments.string("prefix"),
-                stripPrefix: arguments.flag("strip-prefix"), manifest: arguments.string("manifest"),
-                onConflict: policy, dryRun: arguments.flag("dry-run"))
-            if let problem = request.problem() { throw UsageError("\(arguments.commandPath): \(problem)") }
+        options: ImportEnvOptions.self,
+        run: { options in
+            let request = options.request
+            if let problem = request.problem() { throw UsageError("kek import-env: \(problem)") }
             let context = try KeySession.open()
             do {
                 let report = try EnvImport.run(connection: context.connection, keks: context.keks, request: request,
                                                actor: context.actor)
-                if arguments.flag("json") { try Output.json(report) } else { print(ImportReportText.render(report)) }
+                if options.json { try Output.json(report) } else { print(ImportReportText.render(report)) }
             } catch EnvImportError.refused(let report) {
-                if arguments.flag("json") {
+                if options.json {
                     try Output.json(report)
                     throw CommandFailure("import refused (\(report.outcome.rawValue)); nothing was written")
                 }
@@ -52,6 +37,24 @@ extension Command {
             }
         }
     )
+}
+
+/// `kek import-env`'s options: the import request, and `--json`.
+struct ImportEnvOptions: CommandOptions {
+    var request = EnvImportRequest(project: UUID())
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .required("project", "UUID", "Project the secrets belong to (required).", \.request.project, .uuid),
+        .value("env-file", "FILE", "Dotenv file to import.", \.request.envFile, .text),
+        .value("prefix", "PREFIX", "Import environment variables whose names start with PREFIX.", \.request.prefix, .text),
+        .flag("strip-prefix", "Store APP_NAME as NAME when the prefix is APP_.", \.request.stripPrefix),
+        .value("manifest", "FILE", "JSON {\"properties\": {\"NAME\": {\"description\": ...}}}; absent names become stubs.",
+               \.request.manifest, .text),
+        .value("on-conflict", "POLICY", "refuse, update or skip", \.request.onConflict, .choice(EnvConflictPolicy.allCases)),
+        .flag("dry-run", "Report what would happen; write nothing.", \.request.dryRun),
+        .flag("json", "Print the report as JSON.", \.json),
+    ]
 }
 
 /// The human form of an import report: one line per name, a summary, what can be removed.

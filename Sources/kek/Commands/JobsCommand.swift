@@ -9,28 +9,16 @@ extension Command {
         subcommands: [.jobsList, .jobsShow, .jobsEnqueue, .jobsCancel, .jobsPause, .jobsResume, .jobsRetry, .jobsBench]
     )
 
-    static let jobsList = Command(
-        name: "list",
+    static let jobsList = Command.typed(
+        "list",
         abstract: "List jobs, newest first.",
-        options: [
-            .value("state", "STATE[,STATE]", "Only these states (queued, running, paused, completed, failed, cancelled)."),
-            .value("kind", "KIND", "Only this kind."),
-            .value("limit", "N", "At most N jobs.", default: "50"),
-            .flag("json", "Print a JSON array."),
-        ],
-        run: { arguments in
-            var states: [JobState] = []
-            for name in (arguments.string("state") ?? "").split(separator: ",") {
-                guard let state = JobState(rawValue: String(name)) else {
-                    throw UsageError("kek jobs list: unknown state '\(name)'")
-                }
-                states.append(state)
-            }
+        options: JobsListOptions.self,
+        run: { options in
             let queue = JobQueue(connection: try Database.connect())
-            let jobs = try queue.list(states: states, kind: arguments.string("kind"), limit: try arguments.int("limit") ?? 50)
+            let jobs = try queue.list(states: options.states, kind: options.kind, limit: options.limit)
             let progress = try queue.progress(jobs.map(\.id))
-            if arguments.flag("json") {
-                try JobOutput.printJSON(jobs.map { JobOutput.json($0, progress[$0.id]) })
+            if options.json {
+                try Output.jsonLine(jobs.map { JobDocument(job: $0, progress: progress[$0.id]) })
             } else if jobs.isEmpty {
                 print("no jobs")
             } else {
@@ -39,18 +27,17 @@ extension Command {
         }
     )
 
-    static let jobsShow = Command(
-        name: "show",
+    static let jobsShow = Command.typed(
+        "show",
         abstract: "Show one job: state, progress, rate, lease, checkpoint, last error.",
-        options: [.flag("json", "Print JSON.")],
-        arguments: [Argument(name: "id", help: "The job's id.")],
-        run: { arguments in
-            let id = try jobID(arguments)
+        options: JobIDOptions.self,
+        run: { options in
+            let id = options.id
             let queue = JobQueue(connection: try Database.connect())
             guard let job = try queue.job(id) else { throw CommandFailure("no job \(id)") }
             let progress = try queue.progress(id)
-            if arguments.flag("json") {
-                try JobOutput.printJSON(JobOutput.json(job, progress))
+            if options.json {
+                try Output.jsonLine(JobDocument(job: job, progress: progress))
             } else {
                 print(JobOutput.details(job, progress))
             }
@@ -64,13 +51,12 @@ extension Command {
 
     private static func control(_ name: String, _ abstract: String,
                                 _ action: @escaping @Sendable (JobQueue, Int64) throws -> JobQueue.ControlOutcome) -> Command {
-        Command(
-            name: name,
+        Command.typed(
+            name,
             abstract: abstract,
-            options: [.flag("json", "Print JSON.")],
-            arguments: [Argument(name: "id", help: "The job's id.")],
-            run: { arguments in
-                let id = try jobID(arguments)
+            options: JobIDOptions.self,
+            run: { options in
+                let id = options.id
                 let queue = JobQueue(connection: try Database.connect())
                 let outcome: JobQueue.ControlOutcome
                 do {
@@ -87,8 +73,8 @@ extension Command {
                     (changed, state, text) = (false, current.rawValue, "job \(id) is \(current.rawValue); '\(name)' does not apply")
                 case .notFound: throw CommandFailure("no job \(id)")
                 }
-                if arguments.flag("json") {
-                    try JobOutput.printJSON(["id": id, "changed": changed, "state": state])
+                if options.json {
+                    try Output.jsonLine(JobControlResult(id: id, changed: changed, state: state))
                 } else if changed {
                     print(text)
                 }
@@ -96,11 +82,36 @@ extension Command {
             }
         )
     }
+}
 
-    static func jobID(_ arguments: ParsedArguments) throws -> Int64 {
-        guard let text = arguments.argument(0), let id = Int64(text), id > 0 else {
-            throw UsageError("\(arguments.commandPath): <id> must be a positive job id, got '\(arguments.argument(0) ?? "")'")
-        }
-        return id
-    }
+/// `kek jobs list`'s options.
+struct JobsListOptions: CommandOptions {
+    var states: [JobState] = []
+    var kind: String?
+    var limit = 50
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .value("state", "STATE[,STATE]", "Only these states (queued, running, paused, completed, failed, cancelled).", \.states,
+               OptionParser(expectation: "job states separated by commas",
+                            parse: { text in
+                                let states = text.split(separator: ",").map { JobState(rawValue: String($0)) }
+                                return states.contains(nil) ? nil : states.compactMap { $0 }
+                            },
+                            show: { $0.isEmpty ? nil : $0.map(\.rawValue).joined(separator: ",") })),
+        .value("kind", "KIND", "Only this kind.", \.kind, .text),
+        .value("limit", "N", "At most N jobs.", \.limit, .int),
+        .flag("json", "Print a JSON array.", \.json),
+    ]
+}
+
+/// The options of the `kek jobs` verbs that take one job id.
+struct JobIDOptions: CommandOptions {
+    var id: Int64 = 0
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .flag("json", "Print JSON.", \.json),
+        .argument(0, "id", "The job's id.", \.id, .jobID),
+    ]
 }

@@ -3,8 +3,8 @@ import JobQueue
 import KeyManagement
 
 extension Command {
-    static let jobsEnqueue = Command(
-        name: "enqueue",
+    static let jobsEnqueue = Command.typed(
+        "enqueue",
         abstract: "Enqueue jobs of a kind, or the job of a schedule file (--file).",
         discussion: """
             Examples:
@@ -15,69 +15,51 @@ extension Command {
             With --unique-key (or --file), while a job with that key is queued, running or
             paused, the existing job is returned instead of a second one.
             """,
-        options: [
-            .value("args", "JSON", "Arguments (a JSON object); never put secrets in them.", default: "{}"),
-            .value("count", "N", "How many identical jobs (no unique key).", default: "1"),
-            .value("priority", "N", "Lower runs first.", default: "0"),
-            .value("max-attempts", "N", "Attempts before the job fails.", default: "5"),
-            .value("unique-key", "KEY", "Return the active job with this key instead of adding one."),
-            .value("run-at", "TIME", "Not before this ISO 8601 time (2026-01-31T02:00:00Z)."),
-            .value("delay", "DURATION", "Not before this long from now (30s, 15m, 2h)."),
-            .value("max-run-time", "DURATION", "Cap on one attempt's run time (checked at batch boundaries)."),
-            .value("file", "PATH", "Enqueue the job a schedule file describes, now, if its \"when\" condition holds."),
-            .flag("ignore-when", "With --file: enqueue even when the schedule's \"when\" condition does not hold."),
-            .flag("json", "Print JSON."),
-        ],
-        arguments: [Argument(name: "kind", help: "The job kind (e.g. noop).", optional: true)],
-        run: { arguments in
+        options: JobsEnqueueOptions.self,
+        run: { options in
             var request: JobRequest
             var condition: (name: String, argument: String)?
-            if let file = arguments.string("file") {
-                guard arguments.argument(0) == nil else { throw UsageError("kek jobs enqueue: give a kind or --file, not both") }
+            if let file = options.file {
+                guard options.kind == nil else { throw UsageError("kek jobs enqueue: give a kind or --file, not both") }
                 let schedule = try JobSchedule.load(file: file)
                 request = schedule.request
-                if case .when(let name, let argument, _) = schedule.trigger, !arguments.flag("ignore-when") {
+                if case .when(let name, let argument, _) = schedule.trigger, !options.ignoreWhen {
                     condition = (name, argument)
                 }
             } else {
-                guard let kind = arguments.argument(0) else { throw UsageError("kek jobs enqueue: missing <kind> (or --file)") }
-                let args = arguments.string("args") ?? "{}"
-                guard (try? JSONSerialization.jsonObject(with: Data(args.utf8))) is [String: Any] else {
-                    throw UsageError("kek jobs enqueue: --args must be a JSON object, got '\(args)'")
+                guard let kind = options.kind else { throw UsageError("kek jobs enqueue: missing <kind> (or --file)") }
+                guard (try? JSONSerialization.jsonObject(with: Data(options.args.utf8))) is [String: Any] else {
+                    throw UsageError("kek jobs enqueue: --args must be a JSON object, got '\(options.args)'")
                 }
-                request = JobRequest(kind: kind, argumentsJSON: args, priority: try arguments.int("priority") ?? 0,
-                                     maxAttempts: try arguments.int("max-attempts") ?? 5,
-                                     uniqueKey: arguments.string("unique-key"))
+                request = JobRequest(kind: kind, argumentsJSON: options.args, priority: options.priority,
+                                     maxAttempts: options.maxAttempts, uniqueKey: options.uniqueKey)
             }
             if let refusal = RetiredJobKind.refusal(request.kind) { throw CommandFailure(refusal) }
-            if let text = arguments.string("run-at") {
-                guard let date = try? Date(text, strategy: .iso8601) else {
-                    throw UsageError("kek jobs enqueue: --run-at expects an ISO 8601 time like 2026-01-31T02:00:00Z, got '\(text)'")
-                }
+            try JobKinds.validate(request)
+            if let date = options.runAt {
                 request.runAt = date
-            } else if let delay = try arguments.duration("delay") {
+            } else if let delay = options.delay {
                 request.runAt = Date().addingTimeInterval(delay)
             }
-            if let cap = try arguments.duration("max-run-time") { request.maxRunSeconds = max(1, Int(cap.rounded(.up))) }
-            let count = try arguments.int("count") ?? 1
-            guard count >= 1 else { throw UsageError("kek jobs enqueue: --count must be at least 1") }
+            if let cap = options.maxRunTime { request.maxRunSeconds = max(1, Int(cap.rounded(.up))) }
+            let count = options.count
             let connection = try Database.connect()
-            if let file = arguments.string("file"), let condition, try !JobKinds.holds(condition, for: file, on: connection) {
-                if arguments.flag("json") { return try JobOutput.printJSON(["enqueued": false, "due": false]) }
+            if let file = options.file, let condition, try !JobKinds.holds(condition, for: file, on: connection) {
+                if options.json { return try Output.jsonLine(JobsEnqueued(enqueued: JobsEnqueuedCount.none, due: false)) }
                 return print("not due: \(condition.name) \(condition.argument) does not hold; nothing enqueued")
             }
             let queue = JobQueue(connection: connection)
             if count > 1 {
                 guard request.uniqueKey == nil else { throw UsageError("kek jobs enqueue: --count and a unique key exclude each other") }
                 let inserted = try queue.enqueueMany(request, count: count)
-                if arguments.flag("json") { try JobOutput.printJSON(["enqueued": inserted]) } else {
+                if options.json { try Output.jsonLine(JobsEnqueued(enqueued: .count(inserted))) } else {
                     print("enqueued \(inserted) \(request.kind) jobs")
                 }
                 return
             }
             let job = try queue.enqueue(request)
-            if arguments.flag("json") {
-                try JobOutput.printJSON(["id": job.id, "inserted": job.inserted])
+            if options.json {
+                try Output.jsonLine(JobsEnqueued(id: job.id, inserted: job.inserted))
             } else if job.inserted {
                 print("enqueued job \(job.id) (\(request.kind))")
             } else {
@@ -85,4 +67,38 @@ extension Command {
             }
         }
     )
+}
+
+/// `kek jobs enqueue`'s options.
+struct JobsEnqueueOptions: CommandOptions {
+    var args = "{}"
+    var count = 1
+    var priority = 0
+    var maxAttempts = 5
+    var uniqueKey: String?
+    var runAt: Date?
+    var delay: TimeInterval?
+    var maxRunTime: TimeInterval?
+    var file: String?
+    var ignoreWhen = false
+    var json = false
+    var kind: String?
+
+    static let fields: [OptionField<Self>] = [
+        .value("args", "JSON", "Arguments (a JSON object); never put secrets in them.", \.args, .text),
+        .value("count", "N", "How many identical jobs (no unique key).", \.count,
+               OptionParser.int.checked("a whole number of at least 1") { $0 >= 1 }),
+        .value("priority", "N", "Lower runs first.", \.priority, .int),
+        .value("max-attempts", "N", "Attempts before the job fails.", \.maxAttempts, .int),
+        .value("unique-key", "KEY", "Return the active job with this key instead of adding one.", \.uniqueKey, .text),
+        .value("run-at", "TIME", "Not before this ISO 8601 time (2026-01-31T02:00:00Z).", \.runAt,
+               OptionParser(expectation: "an ISO 8601 time like 2026-01-31T02:00:00Z", parse: { try? Date($0, strategy: .iso8601) },
+                            show: { $0.formatted(.iso8601) })),
+        .value("delay", "DURATION", "Not before this long from now (30s, 15m, 2h).", \.delay, .duration),
+        .value("max-run-time", "DURATION", "Cap on one attempt's run time (checked at batch boundaries).", \.maxRunTime, .duration),
+        .value("file", "PATH", "Enqueue the job a schedule file describes, now, if its \"when\" condition holds.", \.file, .text),
+        .flag("ignore-when", "With --file: enqueue even when the schedule's \"when\" condition does not hold.", \.ignoreWhen),
+        .flag("json", "Print JSON.", \.json),
+        .argument(0, "kind", "The job kind (e.g. noop).", \.kind, .text),
+    ]
 }

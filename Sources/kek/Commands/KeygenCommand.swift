@@ -4,8 +4,8 @@ import KeyWrapping
 import PKCS11
 
 extension Command {
-    static let keygen = Command(
-        name: "keygen",
+    static let keygen = Command.typed(
+        "keygen",
         abstract: "Print a new root key line '<id>:<base64>' for KEK_ROOT_KEYS (or create one in an HSM with --pkcs11).",
         discussion: """
             Store the line in your secret manager or a file readable only by kek (KEK_ROOT_KEYS_FILE).
@@ -17,18 +17,15 @@ extension Command {
             printed line names it instead of holding it. The PIN comes from pin-source or KEK_PKCS11_PIN.
             Refused when an object with that label exists. See runbooks/hsm-root-key.md.
             """,
-        options: [
-            .value("id", "ID", "The root key id (default: root-<date>, or the object label with --pkcs11)."),
-            .value("pkcs11", "URI", "Generate the key in this PKCS#11 token and print a keyring entry naming it."),
-        ],
-        run: { arguments in
-            if let text = arguments.string("pkcs11") {
-                try generateInToken(uriText: text, id: arguments.string("id"))
+        options: KeygenOptions.self,
+        run: { options in
+            if let text = options.pkcs11 {
+                try generateInToken(uriText: text, id: options.id)
                 return
             }
             let formatter = DateFormatter()
             formatter.dateFormat = "yyyyMMdd"
-            let id = arguments.string("id") ?? "root-\(formatter.string(from: Date()))"
+            let id = options.id ?? "root-\(formatter.string(from: Date()))"
             var bytes = try randomBytes(count: 32)
             defer { secureZero(&bytes) }
             print("\(id):\(Data(bytes).base64EncodedString())")
@@ -47,4 +44,15 @@ extension Command {
         Terminal.error("generated AES-256 key '\(uri.object)' in token '\(uri.token)' (check value \(try key.checkValue()), \(try key.checkValue().scheme))")
         print(line)
     }
+}
+
+/// `kek keygen`'s options.
+struct KeygenOptions: CommandOptions {
+    var id: String?
+    var pkcs11: String?
+
+    static let fields: [OptionField<Self>] = [
+        .value("id", "ID", "The root key id (default: root-<date>, or the object label with --pkcs11).", \.id, .text),
+        .value("pkcs11", "URI", "Generate the key in this PKCS#11 token and print a keyring entry naming it.", \.pkcs11, .text),
+    ]
 }

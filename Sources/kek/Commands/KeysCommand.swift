@@ -13,29 +13,29 @@ extension Command {
         subcommands: [keysGenerate, keysList, keysActivate, keysRetire, keysDestroy, keysPurge, keysCompromised, keysWrapLimit]
     )
 
-    static let keysGenerate = Command(
-        name: "generate",
+    static let keysGenerate = Command.typed(
+        "generate",
         abstract: "Create a new KEK wrapped under the active root key (pending until activated).",
-        options: [.flag("activate", "Activate it at once (the current active KEK becomes decrypt_only)."), .json],
-        run: { arguments in
+        options: KEKGenerateOptions.self,
+        run: { options in
             let session = try KeySession.open()
-            let activate = arguments.flag("activate")
+            let activate = options.activate
             let id = try session.store.generate(rootKeys: session.rootKeys, activate: activate)
-            try arguments.report(KEKChange(
+            try report(json: options.json, KEKChange(
                 kekId: id, state: activate ? "active" : "pending", rootKeyId: session.rootKeys.activeID,
                 text: "KEK \(id) generated under root key '\(session.rootKeys.activeID)'" + (activate ? " and activated" : " (pending)")))
         }
     )
 
-    static let keysList = Command(
-        name: "list",
+    static let keysList = Command.typed(
+        "list",
         abstract: "List KEKs with their state, dates and DEK counts (never key material).",
-        options: [.flag("json", "Print JSON.")],
-        run: { arguments in
+        options: PrintJSONOptions.self,
+        run: { options in
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
             let keks = try store.list()
-            if arguments.flag("json") {
-                try JSONOutput.print(keks.map(KEKListing.init))
+            if options.json {
+                try Output.json(keks.map(KEKListing.init))
             } else {
                 print(TextTable.render(
                     ["ID", "STATE", "ROOT", "CREATED", "ACTIVATED", "RETIRED", "DEKS", "WRAPS", "DESTROY AFTER"],
@@ -46,97 +46,120 @@ extension Command {
                                 // before it happens (runbooks/destroy-old-kek.md, "changed your mind").
                                 Formatting.time($0.destroyAfter)] }))
             }
-            try KEKHealthOutput.report(store.connection, json: arguments.flag("json"))
+            try KEKHealthOutput.report(store.connection, json: options.json)
         }
     )
 
-    static let keysActivate = Command(
-        name: "activate",
+    static let keysActivate = Command.typed(
+        "activate",
         abstract: "Activate a pending KEK; the previous active KEK becomes decrypt_only (run 'kek rotate' to move its DEKs).",
-        options: [.json],
-        arguments: [.init(name: "id", help: "The KEK id.")],
-        run: { arguments in
+        options: KEKIDOptions.self,
+        run: { options in
             let session = try KeySession.open()
-            let id = try kekID(arguments)
+            let id = options.id
             try session.store.activate(id, rootKeys: session.rootKeys)
-            try arguments.report(KEKChange(kekId: id, state: "active", text: "KEK \(id) is active"))
+            try report(json: options.json, KEKChange(kekId: id, state: "active", text: "KEK \(id) is active"))
         }
     )
 
-    static let keysRetire = Command(
-        name: "retire",
+    static let keysRetire = Command.typed(
+        "retire",
         abstract: "Retire a decrypt_only KEK that no DEK references any more.",
-        options: [.json],
-        arguments: [.init(name: "id", help: "The KEK id.")],
-        run: { arguments in
+        options: KEKIDOptions.self,
+        run: { options in
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
-            let id = try kekID(arguments)
+            let id = options.id
             try store.retire(id)
-            try arguments.report(KEKChange(kekId: id, state: "retired", text: "KEK \(id) retired"))
+            try report(json: options.json, KEKChange(kekId: id, state: "retired", text: "KEK \(id) retired"))
         }
     )
 
-    static let keysDestroy = Command(
-        name: "destroy",
+    static let keysDestroy = Command.typed(
+        "destroy",
         abstract: "Schedule the irreversible erasure of a retired KEK after a grace window.",
         discussion: """
             Refused while any DEK references the KEK, and unless 'kek verify' passed after its
             retirement. The key is erased by 'kek keys purge' (or a worker) once the window ends;
             --cancel undoes the schedule before then.
             """,
-        options: [
-            .value("after", "DURATION", "Grace window before erasure.", default: "7d"),
-            .flag("cancel", "Cancel a scheduled destruction."),
-            .json,
-        ],
-        arguments: [.init(name: "id", help: "The KEK id.")],
-        run: { arguments in
+        options: KEKDestroyOptions.self,
+        run: { options in
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
-            let id = try kekID(arguments)
-            if arguments.flag("cancel") {
+            let id = options.id
+            if options.cancel {
                 try store.cancelDestruction(id)
-                return try arguments.report(KEKChange(kekId: id, state: "retired", text: "destruction of KEK \(id) cancelled"))
+                return try report(json: options.json, KEKChange(kekId: id, state: "retired", text: "destruction of KEK \(id) cancelled"))
             }
-            let when = try store.scheduleDestruction(id, after: try arguments.duration("after") ?? 7 * 86400)
-            try arguments.report(KEKChange(
+            let when = try store.scheduleDestruction(id, after: options.after)
+            try report(json: options.json, KEKChange(
                 kekId: id, state: "retired", destroyAfter: when,
                 text: "KEK \(id) will be destroyed after \(Formatting.time(when)) (cancel with 'kek keys destroy --cancel \(id)')"))
         }
     )
 
-    static let keysPurge = Command(
-        name: "purge",
+    static let keysPurge = Command.typed(
+        "purge",
         abstract: "Erase the wrapped key of every KEK whose destruction window has passed.",
-        options: [.json],
-        run: { arguments in
+        options: ResultJSONOptions.self,
+        run: { options in
             let store = KEKStore(connection: try Database.connect(), actor: Actor.current)
-            try arguments.report(KEKsDestroyed(destroyed: try store.destroyDue()))
+            try report(json: options.json, KEKsDestroyed(destroyed: try store.destroyDue()))
         }
     )
 
-    static let keysCompromised = Command(
-        name: "compromised",
+    static let keysCompromised = Command.typed(
+        "compromised",
         abstract: "Mark a KEK compromised; if it was active, a replacement is generated and activated.",
         discussion: "Rewrapping is not enough after a compromise: run 'kek reencrypt --kek ID' next (runbooks/emergency-rotation.md).",
-        options: [.json],
-        arguments: [.init(name: "id", help: "The KEK id.")],
-        run: { arguments in
+        options: KEKIDOptions.self,
+        run: { options in
             let session = try KeySession.open()
-            let id = try kekID(arguments)
+            let id = options.id
             let replacement = try session.store.markCompromised(id, rootKeys: session.rootKeys)
-            try arguments.report(KEKChange(
+            try report(json: options.json, KEKChange(
                 kekId: id, state: "compromised", replacementKekId: replacement,
                 text: "KEK \(id) marked compromised" + (replacement.map { "; KEK \($0) generated and activated" } ?? "")
                     + "\nnext: kek reencrypt --kek \(id) --wait"))
         }
     )
 
-    static func kekID(_ arguments: ParsedArguments) throws -> Int32 {
-        guard let text = arguments.argument(0), let id = Int32(text) else {
-            throw UsageError("\(arguments.commandPath): <id> must be a KEK id (a whole number)")
-        }
-        return id
-    }
+}
+
+/// `kek keys generate`'s options.
+struct KEKGenerateOptions: CommandOptions {
+    var activate = false
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .flag("activate", "Activate it at once (the current active KEK becomes decrypt_only).", \.activate),
+        .flag("json", Command.Option.json.help, \.json),
+    ]
+}
+
+/// The options of the `kek keys` verbs that take one KEK id.
+struct KEKIDOptions: CommandOptions {
+    var id: Int32 = 0
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .flag("json", Command.Option.json.help, \.json),
+        .argument(0, "id", "The KEK id.", \.id, .kekID),
+    ]
+}
+
+/// `kek keys destroy`'s options.
+struct KEKDestroyOptions: CommandOptions {
+    var id: Int32 = 0
+    var after: TimeInterval = 7 * 86_400
+    var cancel = false
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .value("after", "DURATION", "Grace window before erasure.", \.after, .duration),
+        .flag("cancel", "Cancel a scheduled destruction.", \.cancel),
+        .flag("json", Command.Option.json.help, \.json),
+        .argument(0, "id", "The KEK id.", \.id, .kekID),
+    ]
 }
 
 /// A KEK as `kek keys list --json` prints it.
@@ -151,6 +174,12 @@ struct KEKListing: Encodable {
     var destroyedAt: Date?
     var dekCount: Int64
     var wrapCount: Int64
+
+    private enum CodingKeys: String, CodingKey {
+        case id, state
+        case rootKeyId = "root_key_id", createdAt = "created_at", activatedAt = "activated_at", retiredAt = "retired_at"
+        case destroyAfter = "destroy_after", destroyedAt = "destroyed_at", dekCount = "dek_count", wrapCount = "wrap_count"
+    }
 
     init(_ record: KEKRecord) {
         id = record.id

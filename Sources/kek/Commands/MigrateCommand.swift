@@ -2,8 +2,8 @@ import Foundation
 import PostgresClient
 
 extension Command {
-    static let migrate = Command(
-        name: "migrate",
+    static let migrate = Command.typed(
+        "migrate",
         abstract: "Apply the schema migrations built into this binary that the database lacks.",
         discussion: """
             The migrations are compiled into kek from the repository's sql/ folder; no SQL is read
@@ -12,8 +12,8 @@ extension Command {
             schema_migrations. Re-running is a no-op; an applied file that changed is refused.
             Needs DATABASE_URL (or DATABASE_URL_FILE, or libpq's PG* variables).
             """,
-        options: [.flag("json", "Print JSON: applied, already_applied, schema_version.")],
-        run: { arguments in
+        options: MigrateOptions.self,
+        run: { options in
             let connection = try Database.connect()
             let report: SchemaMigrator.Report
             do {
@@ -23,8 +23,8 @@ extension Command {
                 throw CommandFailure("\(error); kek migrate runs as the login that owns the schema, with the roles "
                     + "kek_worker and kek_app created beforehand (runbooks/database-roles.md, section 1)")
             }
-            if arguments.flag("json") {
-                return try JSONOutput.print(MigrationResult(applied: report.applied, alreadyApplied: report.alreadyApplied,
+            if options.json {
+                return try Output.json(MigrationResult(applied: report.applied, alreadyApplied: report.alreadyApplied,
                                                             schemaVersion: report.currentVersion))
             }
             for name in report.applied { print("applied \(name)") }
@@ -32,14 +32,14 @@ extension Command {
         }
     )
 
-    static let version = Command(
-        name: "version",
+    static let version = Command.typed(
+        "version",
         abstract: "Print kek's version and the schema version it ships.",
-        options: [.flag("json", "Print JSON: version, schema_version, migrations.")],
-        run: { arguments in
+        options: VersionOptions.self,
+        run: { options in
             let migrator = try Database.migrator()
-            if arguments.flag("json") {
-                return try JSONOutput.print(VersionInfo(version: KekVersion.current, schemaVersion: migrator.latestVersion,
+            if options.json {
+                return try Output.json(VersionInfo(version: KekVersion.current, schemaVersion: migrator.latestVersion,
                                                         migrations: migrator.migrations.map(\.name)))
             }
             print(KekVersion.line(schemaVersion: migrator.latestVersion))
@@ -58,6 +58,8 @@ struct MigrationResult: Encodable {
     var applied: [String]
     var alreadyApplied: Int
     var schemaVersion: Int
+
+    private enum CodingKeys: String, CodingKey { case applied, alreadyApplied = "already_applied", schemaVersion = "schema_version" }
 }
 
 /// `kek version --json`.
@@ -65,4 +67,18 @@ struct VersionInfo: Encodable {
     var version: String
     var schemaVersion: Int
     var migrations: [String]
+
+    private enum CodingKeys: String, CodingKey { case version, migrations, schemaVersion = "schema_version" }
+}
+
+/// `kek migrate`'s options.
+struct MigrateOptions: CommandOptions {
+    var json = false
+    static let fields: [OptionField<Self>] = [.flag("json", "Print JSON: applied, already_applied, schema_version.", \.json)]
+}
+
+/// `kek version`'s options.
+struct VersionOptions: CommandOptions {
+    var json = false
+    static let fields: [OptionField<Self>] = [.flag("json", "Print JSON: version, schema_version, migrations.", \.json)]
 }

@@ -12,13 +12,13 @@ extension Command {
         subcommands: [projectsList, projectsNew]
     )
 
-    static let projectsList = Command(
-        name: "list",
+    static let projectsList = Command.typed(
+        "list",
         abstract: "List project ids with their secret, signing key and env import counts.",
-        options: [.json],
-        run: { arguments in
+        options: ResultJSONOptions.self,
+        run: { options in
             let inventory = try ProjectInventory.list(try Database.connect())
-            if arguments.flag("json") { return try JSONOutput.print(inventory.projects) }
+            if options.json { return try Output.json(inventory.projects) }
             if inventory.projects.isEmpty { return print("no projects yet; 'kek projects new' prints an id to start one") }
             print(TextTable.render(["PROJECT", "SECRETS", "SIGNING KEYS", "ENV IMPORTS", "LAST IMPORT"], inventory.projects.map {
                 [$0.projectId.uuidString.lowercased(), Formatting.count($0.secrets), Formatting.count($0.signingKeys),

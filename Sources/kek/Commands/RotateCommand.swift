@@ -4,8 +4,8 @@ import KeyManagement
 import PostgresClient
 
 extension Command {
-    static let rotate = Command(
-        name: "rotate",
+    static let rotate = Command.typed(
+        "rotate",
         abstract: "Rotate the KEK: activate a new one and rewrap every DEK under it, on the running workers.",
         discussion: """
             Enqueues a rotate_kek job (one at a time: a second 'kek rotate' reports the running one).
@@ -16,43 +16,27 @@ extension Command {
             --rewrap-only does). It is refused up front when the target KEK's wrap budget
             (kek_settings.wrap_limit, 'kek keys wrap-limit') cannot hold every DEK to move.
             """,
-        options: [
-            .flag("wait", "Show progress until the rotation ends."),
-            .value("timeout", "DURATION", "With --wait: give up waiting after this long (exit 1; the job goes on)."),
-            .flag("plan", "Write nothing; report what a rotation would touch (exit 1 when it would be refused)."),
-            .flag("rewrap-only", "Generate no KEK: move the DEKs of every decrypt_only KEK to the active one."),
-            .value("batch-size", "N", "DEKs per batch transaction.", default: String(RotationArguments.defaultBatchSize)),
-            .value("parts", "N", "Parts the DEK id space is split into for parallel workers.",
-                   default: String(RotationArguments.defaultParts)),
-            .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation, final sweep included "
-                   + "(\(Int(JobArgumentBounds.maxRate.lowerBound)) to \(Int(JobArgumentBounds.maxRate.upperBound)))."),
-            .flag("json", "Print JSON: the plan, or job_id, enqueued and (with --wait) state."),
-        ],
-        run: { arguments in
+        options: RotateOptions.self,
+        run: { options in
             let rotationArguments = RotationArguments(
-                batchSize: try arguments.int("batch-size"), parts: try arguments.int("parts"), maxRate: try arguments.rate("max-rate"),
-                rewrapOnly: arguments.flag("rewrap-only") ? true : nil)
-            try arguments.checkBounds { try rotationArguments.validate() }
-            let connection = try Database.connect()
-            // The same decision and budget check the rotation job makes, before anything is enqueued.
-            let plan = try RotationPlan.make(connection, rewrapOnly: rotationArguments.rewrapOnly)
-            if arguments.flag("plan") {
-                try printPlan(plan, json: arguments.flag("json"))
+                batchSize: options.batchSize, parts: options.parts, maxRate: options.maxRate, rewrapOnly: options.rewrapOnly ? true : nil)
+            try checkBounds("kek rotate") { try rotationArguments.validate() }
+            if options.plan {
+                // The same decision and budget check the rotation job makes; writes nothing, needs no keyring.
+                let plan = try RotationPlan.make(try Database.connect(), rewrapOnly: rotationArguments.rewrapOnly)
+                try printPlan(plan, json: options.following.json)
                 try plan.checkBudget()
                 return
             }
-            try plan.checkBudget()
-            // Refuse here what a worker would refuse: a keyring that cannot open the KEKs in use.
             let session = try KeySession.open()
-            try KeyringProof.require(session.connection, session.rootKeys, actor: session.actor)
-            let request = try KeyJobKinds.rotationRequest(rotationArguments)
-            let job = try JobQueue(connection: connection).enqueue(request)
-            try enqueued(JobRequested(job, kind: request.kind, label: "rotation"), connection, arguments)
+            let job = try KeyJobRequests.rotate(session.connection, rootKeys: session.rootKeys, actor: session.actor, rotationArguments)
+            try enqueued(JobRequested(job, kind: KeyJobKinds.rotation, label: "rotation"), session.connection, options.following,
+                         path: "kek rotate")
         }
     )
 
     static func printPlan(_ plan: RotationPlan, json: Bool) throws {
-        if json { return try JSONOutput.print(plan) }
+        if json { return try Output.json(plan) }
         if plan.generatesKek {
             print("A rotation would generate and activate a new KEK and rewrap \(Formatting.count(plan.deksToRewrap)) DEKs:")
         } else {
@@ -77,32 +61,53 @@ extension Command {
     }
 
     /// Reports a requested job; with `--wait`, follows it to its end (or `--timeout`) first.
-    static func enqueued(_ requested: JobRequested, _ connection: PostgresConnection, _ arguments: ParsedArguments) throws {
+    static func enqueued(_ requested: JobRequested, _ connection: PostgresConnection, _ following: JobFollowing, path: String) throws {
         var result = requested
-        let timeout = try arguments.duration("timeout")
-        guard arguments.flag("wait") else {
-            if timeout != nil { throw UsageError("\(arguments.commandPath): --timeout goes with --wait") }
-            return try arguments.report(result)
+        guard following.wait else {
+            if following.timeout != nil { throw UsageError("\(path): --timeout goes with --wait") }
+            return try report(json: following.json, result)
         }
-        if !arguments.flag("json") { print(result.text) }
-        try JobWaiter.wait(connection, jobID: result.jobId, label: result.label, timeout: timeout)
+        if !following.json { print(result.text) }
+        try JobWaiter.wait(connection, jobID: result.jobId, label: result.label, timeout: following.timeout)
         result.state = "completed"
-        if arguments.flag("json") { try arguments.report(result) }
+        if following.json { try report(json: true, result) }
     }
 
-    static let rotateRoot = Command(
-        name: "rotate-root",
+    static let rotateRoot = Command.typed(
+        "rotate-root",
         abstract: "Re-wrap every KEK under the active (first) root key of KEK_ROOT_KEYS.",
         discussion: "Afterwards the root keys it lists as unused can be removed from KEK_ROOT_KEYS (runbooks/root-key-rotation.md).",
-        options: [.json],
-        run: { arguments in
+        options: ResultJSONOptions.self,
+        run: { options in
             let session = try KeySession.open()
             let outcome = try RootRotation.run(session.connection, rootKeys: session.rootKeys, actor: Actor.current)
-            try arguments.report(RootRotationResult(
+            try report(json: options.json, RootRotationResult(
                 rewrappedKekIds: outcome.rewrapped, activeRootKeyId: outcome.activeRootID, unusedRootKeyIds: outcome.unusedRootIDs,
                 skippedRetiredKekIds: outcome.skippedRetired))
         }
     )
+}
+
+/// `kek rotate`'s options.
+struct RotateOptions: CommandOptions {
+    var plan = false
+    var rewrapOnly = false
+    var batchSize = RotationArguments.defaultBatchSize
+    var parts = RotationArguments.defaultParts
+    var maxRate: Double?
+    var following = JobFollowing()
+
+    static let fields: [OptionField<Self>] = [
+        .flag("wait", "Show progress until the rotation ends.", \.following.wait),
+        .value("timeout", "DURATION", "With --wait: give up waiting after this long (exit 1; the job goes on).", \.following.timeout, .duration),
+        .flag("plan", "Write nothing; report what a rotation would touch (exit 1 when it would be refused).", \.plan),
+        .flag("rewrap-only", "Generate no KEK: move the DEKs of every decrypt_only KEK to the active one.", \.rewrapOnly),
+        .value("batch-size", "N", "DEKs per batch transaction.", \.batchSize, .int),
+        .value("parts", "N", "Parts the DEK id space is split into for parallel workers.", \.parts, .int),
+        .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation, final sweep included "
+               + "(\(Int(JobArgumentBounds.maxRate.lowerBound)) to \(Int(JobArgumentBounds.maxRate.upperBound))).", \.maxRate, .rate),
+        .flag("json", "Print JSON: the plan, or job_id, enqueued and (with --wait) state.", \.following.json),
+    ]
 }
 
 /// `kek rotate-root`: which KEKs moved, and which root key ids nothing needs any more.
@@ -121,5 +126,8 @@ struct RootRotationResult: CommandResult {
                  + "is not in KEK_ROOT_KEYS and no DEK is under them (destroy them: runbooks/destroy-old-kek.md)")
     }
 
-    private enum CodingKeys: String, CodingKey { case rewrappedKekIds, activeRootKeyId, unusedRootKeyIds, skippedRetiredKekIds }
+    private enum CodingKeys: String, CodingKey {
+        case rewrappedKekIds = "rewrapped_kek_ids", activeRootKeyId = "active_root_key_id"
+        case unusedRootKeyIds = "unused_root_key_ids", skippedRetiredKekIds = "skipped_retired_kek_ids"
+    }
 }

@@ -8,25 +8,20 @@ extension Command {
         subcommands: [.secretsPut, .secretsGet, .secretsList, .secretsRemove]
     )
 
-    static let secretsPut = Command(
-        name: "put",
+    static let secretsPut = Command.typed(
+        "put",
         abstract: "Create or update a secret; the value comes from stdin or --file, never from an argument.",
         discussion: """
             The bytes are stored exactly (a trailing newline from 'echo' is kept: use printf '%s').
             An update gets a new DEK and version + 1; the old DEK is deleted in the same transaction.
             """,
-        options: [
-            .value("project", "UUID", "Project of the secret (required)."),
-            .value("file", "FILE", "Read the value from FILE instead of stdin."),
-            .value("description", "TEXT", "What the secret is for (not secret)."),
-        ],
-        arguments: [.init(name: "NAME", help: "Secret name, [A-Za-z_][A-Za-z0-9_]*.")],
-        run: { arguments in
-            let project = try arguments.project()
-            let name = arguments.argument(0) ?? ""
-            if let problem = SecretName.problem(name) { throw UsageError("\(arguments.commandPath): \(problem)") }
+        options: SecretPutOptions.self,
+        run: { options in
+            let project = options.project
+            let name = options.name
+            if let problem = SecretName.problem(name) { throw UsageError("kek secrets put: \(problem)") }
             let value: SecretBytes
-            if let path = arguments.string("file") {
+            if let path = options.file {
                 value = try SecretInput.read(path: path, limit: SecretName.maxValueBytes)
             } else {
                 if isatty(0) == 1 { Terminal.note("reading the value of \(name) from stdin; end with Ctrl-D") }
@@ -34,34 +29,30 @@ extension Command {
             }
             defer { value.wipe() }
             let record = try KeySession.open().secrets.put(project: project, name: name, value: value,
-                                                          description: arguments.string("description"))
+                                                          description: options.description)
             print("stored \(record.name) version \(record.version) (\(value.count) bytes) in project \(project.uuidString.lowercased())")
         }
     )
 
-    static let secretsGet = Command(
-        name: "get",
+    static let secretsGet = Command.typed(
+        "get",
         abstract: "Print a secret's value, exactly its bytes with no newline added; the access is audited.",
-        options: [.value("project", "UUID", "Project of the secret (required).")],
-        arguments: [.init(name: "NAME", help: "Secret name.")],
-        run: { arguments in
-            let value = try KeySession.open().secrets.get(project: try arguments.project(), name: arguments.argument(0) ?? "")
+        options: SecretNameOptions.self,
+        run: { options in
+            let value = try KeySession.open().secrets.get(project: options.project, name: options.name)
             defer { value.wipe() }
             try Output.writeSecret(value)
         }
     )
 
-    static let secretsList = Command(
-        name: "list",
+    static let secretsList = Command.typed(
+        "list",
         abstract: "List a project's secrets: names, versions, value or stub, dates; never values.",
-        options: [
-            .value("project", "UUID", "Project (required)."),
-            .flag("json", "Print JSON."),
-        ],
-        run: { arguments in
+        options: ProjectListOptions.self,
+        run: { options in
             let context = try KeySession.open()
-            let records = try context.secrets.list(project: try arguments.project())
-            if arguments.flag("json") { return try Output.json(records) }
+            let records = try context.secrets.list(project: options.project)
+            if options.json { return try Output.json(records) }
             let width = max(4, records.map(\.name.count).max() ?? 0)
             print("NAME".padding(toLength: width, withPad: " ", startingAt: 0) + "  VERSION  VALUE   CREATED               UPDATED")
             for record in records {
@@ -73,14 +64,50 @@ extension Command {
         }
     )
 
-    static let secretsRemove = Command(
-        name: "rm",
+    static let secretsRemove = Command.typed(
+        "rm",
         abstract: "Delete a secret and its DEK.",
-        options: [.value("project", "UUID", "Project of the secret (required).")],
-        arguments: [.init(name: "NAME", help: "Secret name.")],
-        run: { arguments in
-            let record = try KeySession.open().secrets.remove(project: try arguments.project(), name: arguments.argument(0) ?? "")
+        options: SecretNameOptions.self,
+        run: { options in
+            let record = try KeySession.open().secrets.remove(project: options.project, name: options.name)
             print("deleted \(record.name) (version \(record.version))" + (record.hasValue ? " and its DEK" : ", a stub without a value"))
         }
     )
+}
+
+/// `kek secrets put`'s options. `project` is required: its initial value is never used.
+struct SecretPutOptions: CommandOptions {
+    var project = UUID()
+    var file: String?
+    var description: String?
+    var name = ""
+
+    static let fields: [OptionField<Self>] = [
+        .required("project", "UUID", "Project of the secret (required).", \.project, .uuid),
+        .value("file", "FILE", "Read the value from FILE instead of stdin.", \.file, .text),
+        .value("description", "TEXT", "What the secret is for (not secret).", \.description, .text),
+        .argument(0, "NAME", "Secret name, [A-Za-z_][A-Za-z0-9_]*.", \.name, .text),
+    ]
+}
+
+/// `kek secrets get|rm`: a project and a secret name.
+struct SecretNameOptions: CommandOptions {
+    var project = UUID()
+    var name = ""
+
+    static let fields: [OptionField<Self>] = [
+        .required("project", "UUID", "Project of the secret (required).", \.project, .uuid),
+        .argument(0, "NAME", "Secret name.", \.name, .text),
+    ]
+}
+
+/// `kek secrets list` and `kek signing-keys list`: a project, and `--json`.
+struct ProjectListOptions: CommandOptions {
+    var project = UUID()
+    var json = false
+
+    static let fields: [OptionField<Self>] = [
+        .required("project", "UUID", "Project (required).", \.project, .uuid),
+        .flag("json", "Print JSON.", \.json),
+    ]
 }

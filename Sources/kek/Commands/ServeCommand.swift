@@ -2,8 +2,8 @@ import Foundation
 import StatusAPI
 
 extension Command {
-    static let serve = Command(
-        name: "serve",
+    static let serve = Command.typed(
+        "serve",
         abstract: "Serve status, health, metrics and the rotation endpoint over HTTP, until SIGTERM or SIGINT.",
         discussion: """
             GET /status (and /api/v1/kek/status), /healthz, /readyz, /metrics, /openapi.json;
@@ -13,21 +13,11 @@ extension Command {
             The same server runs inside 'kek worker --status-listen HOST:PORT'. SIGHUP is ignored
             (restart to apply new settings).
             """,
-        options: [
-            .value("listen", "HOST:PORT", "Address to listen on (a host name is resolved; port 0 picks a free one).",
-                   default: StatusListen.defaultListen, env: "KEK_LISTEN"),
-            .flag("require-token", "Every endpoint but /healthz needs the bearer token too (the default off loopback).",
-                  env: "KEK_REQUIRE_TOKEN"),
-            .flag("public-reads", "On a non-loopback address, serve the read endpoints without the token.", env: "KEK_PUBLIC_READS"),
-            .value("allow-host", "NAMES", "Comma-separated Host: names answered besides the listen address (or KEK_STATUS_ALLOWED_HOSTS)."),
-            .value("schedule-dir", "DIR", "Schedule files, for the next rotation's due time (default: $KEK_SCHEDULE_DIR; none when unset)."),
-            .flag("no-schedules", "Load no schedules (the next rotation is reported as unknown)."),
-        ],
-        run: { arguments in
+        options: ServeOptions.self,
+        run: { options in
             let configuration = try StatusListen.configuration(
-                listen: arguments.string("listen") ?? StatusListen.defaultListen, option: "kek serve: --listen",
-                requireToken: arguments.flag("require-token"), publicReads: arguments.flag("public-reads"),
-                allowHosts: arguments.string("allow-host"), schedules: try ScheduleFolder.load(arguments),
+                listen: options.listen, option: "kek serve: --listen", requireToken: options.requireToken,
+                publicReads: options.publicReads, allowHosts: options.allowHost, schedules: try options.schedules.load(),
                 actor: "status-api@\(Actor.current)")
             ShutdownSignal.install()
             let server = try StatusListen.start(configuration)
@@ -35,4 +25,24 @@ extension Command {
             server.stop()
         }
     )
+}
+
+/// `kek serve`'s options.
+struct ServeOptions: CommandOptions {
+    var listen = StatusListen.defaultListen
+    var requireToken = false
+    var publicReads = false
+    var allowHost: String?
+    var schedules = ScheduleSelection()
+
+    static let fields: [OptionField<Self>] = [
+        .value("listen", "HOST:PORT", "Address to listen on (a host name is resolved; port 0 picks a free one).", \.listen, .text,
+               env: "KEK_LISTEN"),
+        .flag("require-token", "Every endpoint but /healthz needs the bearer token too (the default off loopback).", \.requireToken,
+              env: "KEK_REQUIRE_TOKEN"),
+        .flag("public-reads", "On a non-loopback address, serve the read endpoints without the token.", \.publicReads,
+              env: "KEK_PUBLIC_READS"),
+        .value("allow-host", "NAMES", "Comma-separated Host: names answered besides the listen address (or KEK_STATUS_ALLOWED_HOSTS).",
+               \.allowHost, .text),
+    ] + OptionField.group(\.schedules, ScheduleSelection.fields)
 }

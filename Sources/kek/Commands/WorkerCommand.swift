@@ -4,8 +4,8 @@ import KeyManagement
 import StatusAPI
 
 extension Command {
-    static let worker = Command(
-        name: "worker",
+    static let worker = Command.typed(
+        "worker",
         abstract: "Run jobs: N loops claiming from the jobs table, until SIGTERM or SIGINT.",
         discussion: """
             Any number of workers on any number of machines may run at once; PostgreSQL is the
@@ -17,56 +17,28 @@ extension Command {
             otherwise, never ./jobs by itself) are evaluated by every worker; each occurrence is enqueued once.
             Needs DATABASE_URL.
             """,
-        options: [
-            .value("concurrency", "N", "Job loops, each on its own thread and connection.", default: "1"),
-            .value("lease", "DURATION", "Lease per claim; an unrenewed job is taken over after it.", default: "30s"),
-            .value("poll-interval", "DURATION", "Claim again at least this often without a notification.", default: "5s"),
-            .flag("no-listen", "Poll every --poll-interval instead of waiting for notifications (PgBouncer transaction mode; also KEK_NO_LISTEN=1)."),
-            .value("shutdown-timeout", "DURATION", "Longest wait for loops to stop after a signal.", default: "30s"),
-            .value("worker-id", "ID", "Name in leases, logs and the workers table (default host:pid)."),
-            .value("log-format", "plain|json", "One line per job state change.", default: "plain"),
-            .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: $KEK_SCHEDULE_DIR; none when unset)."),
-            .flag("no-schedules", "Evaluate no schedules."),
-            .value("schedule-interval", "DURATION", "How often schedules are evaluated.", default: "60s"),
-            .value("retention", "DURATION", "Delete finished jobs older than this.", default: "14d"),
-            .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", default: "15s"),
-            .value("status-listen", "HOST:PORT", "Also serve the status endpoints of 'kek serve' here (port 0: any free port)."),
-            .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN."),
-            .flag("status-public-reads", "With --status-listen on a non-loopback address: reads need no token."),
-            .value("status-allow-host", "NAMES", "With --status-listen: extra Host: names answered (or KEK_STATUS_ALLOWED_HOSTS)."),
-        ].withEnvironment(prefix: "KEK_"),
-        run: { arguments in
+        options: WorkerOptions.self,
+        run: { options in
             var configuration = WorkerConfiguration(databaseURL: try Database.requiredURL())
-            if let id = arguments.string("worker-id") { configuration.workerID = id }
-            configuration.concurrency = try arguments.int("concurrency") ?? 1
-            guard (1...256).contains(configuration.concurrency) else {
-                throw UsageError("kek worker: --concurrency must be between 1 and 256")
-            }
-            configuration.leaseSeconds = try arguments.duration("lease") ?? 30
-            guard configuration.leaseSeconds >= 1 else { throw UsageError("kek worker: --lease must be at least 1s") }
-            // A worker frozen inside a batch loses its session (and row locks) after two leases.
-            configuration.limits.idleInTransactionTimeout = max(2 * configuration.leaseSeconds, 10)
-            configuration.pollInterval = try arguments.duration("poll-interval") ?? 5
-            configuration.listen = !(arguments.flag("no-listen") || ["1", "true", "yes"].contains(
-                ProcessInfo.processInfo.environment["KEK_NO_LISTEN"]?.lowercased() ?? ""))
-            configuration.heartbeatInterval = min(10, max(1, configuration.leaseSeconds / 3))
-            configuration.scheduleInterval = try arguments.duration("schedule-interval") ?? 60
-            configuration.retention = try arguments.duration("retention")
-            configuration.retry = RetryPolicy(base: try arguments.duration("retry-base") ?? 15, maximum: 3600)
-            let shutdownTimeout = try arguments.duration("shutdown-timeout") ?? 30
-            guard let format = JobLogWriter.Format(rawValue: arguments.string("log-format") ?? "plain") else {
-                throw UsageError("kek worker: --log-format must be plain or json")
-            }
+            if let id = options.workerID { configuration.workerID = id }
+            configuration.concurrency = options.concurrency
+            configuration.useLease(seconds: options.lease)
+            configuration.pollInterval = options.pollInterval
+            configuration.listen = !options.noListen
+            configuration.scheduleInterval = options.scheduleInterval
+            configuration.retention = options.retention
+            configuration.retry = RetryPolicy(base: options.retryBase, maximum: 3600)
+            let shutdownTimeout = options.shutdownTimeout
+            let format = options.logFormat
             if format == .json { Terminal.useJSONLines() }
-            if !arguments.flag("no-schedules") {
-                configuration.schedules = try ScheduleFolder.load(arguments)
+            if !options.noSchedules {
+                configuration.schedules = try ScheduleFolder.load(folder: options.scheduleDir)
                 configuration.scheduler = JobScheduler(conditions: JobKinds.conditions)
             }
-            let status = try arguments.string("status-listen").map {
+            let status = try options.statusListen.map {
                 try StatusListen.configuration(listen: $0, option: "kek worker: --status-listen",
-                                               requireToken: arguments.flag("status-require-token"),
-                                               publicReads: arguments.flag("status-public-reads"),
-                                               allowHosts: arguments.string("status-allow-host"),
+                                               requireToken: options.statusRequireToken, publicReads: options.statusPublicReads,
+                                               allowHosts: options.statusAllowHost,
                                                schedules: configuration.schedules, actor: configuration.workerID)
             }
 
@@ -114,4 +86,48 @@ extension Command {
             }
         }
     )
+}
+
+/// `kek worker`'s options; each can also be set by its `KEK_*` variable (`--poll-interval`: `KEK_POLL_INTERVAL`).
+struct WorkerOptions: CommandOptions {
+    var concurrency = 1
+    var lease: TimeInterval = 30
+    var pollInterval: TimeInterval = 5
+    var noListen = false
+    var shutdownTimeout: TimeInterval = 30
+    var workerID: String?
+    var logFormat = JobLogWriter.Format.plain
+    var scheduleDir: String?
+    var noSchedules = false
+    var scheduleInterval: TimeInterval = 60
+    var retention: TimeInterval = 14 * 86_400
+    var retryBase: TimeInterval = 15
+    var statusListen: String?
+    var statusRequireToken = false
+    var statusPublicReads = false
+    var statusAllowHost: String?
+
+    static let fields: [OptionField<Self>] = [
+        .value("concurrency", "N", "Job loops, each on its own thread and connection.", \.concurrency,
+               OptionParser.int.checked("a whole number between 1 and 256") { (1...256).contains($0) }),
+        .value("lease", "DURATION", "Lease per claim; an unrenewed job is taken over after it.", \.lease,
+               OptionParser.duration.checked("a duration of at least 1s") { $0 >= 1 }),
+        .value("poll-interval", "DURATION", "Claim again at least this often without a notification.", \.pollInterval, .duration),
+        .flag("no-listen", "Poll every --poll-interval instead of waiting for notifications (PgBouncer transaction mode; also KEK_NO_LISTEN=1).",
+              \.noListen),
+        .value("shutdown-timeout", "DURATION", "Longest wait for loops to stop after a signal.", \.shutdownTimeout, .duration),
+        .value("worker-id", "ID", "Name in leases, logs and the workers table (default host:pid).", \.workerID, .text),
+        .value("log-format", "plain|json", "One line per job state change.", \.logFormat, .choice([.plain, .json])),
+        .value("schedule-dir", "DIR", "Folder of schedule files (*.json) (default: $KEK_SCHEDULE_DIR; none when unset).", \.scheduleDir, .text),
+        .flag("no-schedules", "Evaluate no schedules.", \.noSchedules),
+        .value("schedule-interval", "DURATION", "How often schedules are evaluated.", \.scheduleInterval, .duration),
+        .value("retention", "DURATION", "Delete finished jobs older than this.", \.retention, .duration),
+        .value("retry-base", "DURATION", "First retry delay; doubles per attempt, with jitter, up to 1h.", \.retryBase, .duration),
+        .value("status-listen", "HOST:PORT", "Also serve the status endpoints of 'kek serve' here (port 0: any free port).",
+               \.statusListen, .text),
+        .flag("status-require-token", "With --status-listen: every endpoint but /healthz needs KEK_STATUS_TOKEN.", \.statusRequireToken),
+        .flag("status-public-reads", "With --status-listen on a non-loopback address: reads need no token.", \.statusPublicReads),
+        .value("status-allow-host", "NAMES", "With --status-listen: extra Host: names answered (or KEK_STATUS_ALLOWED_HOSTS).",
+               \.statusAllowHost, .text),
+    ].withEnvironment(prefix: "KEK_")
 }

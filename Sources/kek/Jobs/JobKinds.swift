@@ -9,20 +9,24 @@ enum JobKinds {
     /// `actor` names the worker in the audit rows its key jobs write.
     static func handlers(actor: String) -> JobHandlerRegistry {
         var registry = JobHandlerRegistry()
-        registry.register("noop", NoopJobHandler())
+        registry.register(NoopJobHandler())
         KeyJobKinds.register(into: &registry, actor: actor)
         return registry
     }
 
-    /// Conditions for `"when"` schedules.
-    static var conditions: [String: JobScheduleCondition] {
-        ["active_kek_older_than": { connection, _, argument in
-            guard let seconds = JobDuration.seconds(argument) else {
-                throw JobScheduleError("active_kek_older_than: '\(argument)' is not a duration like 90d")
-            }
-            return try KEKAge.activeOlderThan(connection, seconds: seconds)
-        }]
+    /// Refuses raw arguments (`kek jobs enqueue --args` or `--file`) that the kind's handler
+    /// could not decode, before they reach the queue, with the message the job would fail with.
+    /// `source` names where the text came from (a schedule file).
+    static func validate(_ request: JobRequest, source: String? = nil) throws {
+        do {
+            try handlers(actor: "kek").validate(kind: request.kind, argumentsJSON: request.argumentsJSON)
+        } catch let error as PermanentJobError {
+            throw CommandFailure((source.map { "\($0): " } ?? "") + error.description)
+        }
     }
+
+    /// Conditions for `"when"` schedules (the key domain's: `active_kek_older_than`).
+    static var conditions: [String: JobScheduleCondition] { KEKAge.scheduleConditions }
 
     /// Whether a schedule file's `"when"` condition holds now (for `kek jobs enqueue --file`
     /// run by cron or a timer, so the file means the same there as in the worker).

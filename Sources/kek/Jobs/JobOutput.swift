@@ -1,8 +1,7 @@
 import Foundation
 import JobQueue
 
-/// How `kek jobs` prints jobs: aligned text for people, JSON for scripts. JSON columns are
-/// embedded as JSON, not as strings.
+/// How `kek jobs` prints jobs for people: aligned text (`JobDocument` is the JSON for scripts).
 enum JobOutput {
     /// done/total, rows/s and ETA as every progress line prints them.
     static func progressText(_ progress: JobProgressSummary) -> String {
@@ -11,48 +10,6 @@ enum JobOutput {
         if let rate = progress.rate { text += ", \(Formatting.count(Int(rate.rounded()))) rows/s" }
         if let eta = progress.etaSeconds { text += ", ETA \(Formatting.duration(eta))" }
         return text
-    }
-
-    /// `progress` of `kek jobs --json`: the numbers `kek status --json` and /status show.
-    static func json(_ progress: JobProgressSummary?) -> Any {
-        guard let progress else { return NSNull() }
-        return ["state": progress.state.rawValue, "done": progress.done, "total": progress.total ?? NSNull(),
-                "rows_per_second": progress.rate ?? NSNull(), "eta_seconds": progress.etaSeconds ?? NSNull()] as [String: Any]
-    }
-
-    static func json(_ job: Job, _ progress: JobProgressSummary?) -> [String: Any] {
-        var object = json(job)
-        object["progress"] = json(progress)
-        return object
-    }
-
-    /// The job row, without its own progress columns: `progress` (above) is the one
-    /// done/total/rate every view shows (README "JSON output": one name per concept).
-    static func json(_ job: Job) -> [String: Any] {
-        func embed(_ text: String?) -> Any {
-            guard let text, let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) else {
-                return NSNull()
-            }
-            return value
-        }
-        func date(_ value: Date?) -> Any { value.map(timestamp) ?? NSNull() }
-        func optional(_ value: Any?) -> Any { value ?? NSNull() }
-        return [
-            "id": job.id, "kind": job.kind, "args": embed(job.argumentsJSON), "state": job.state.rawValue,
-            "desired_state": optional(job.desiredState?.rawValue), "priority": job.priority, "run_at": date(job.runAt),
-            "attempt": job.attempt, "max_attempts": job.maxAttempts, "max_run_seconds": optional(job.maxRunSeconds),
-            "unique_key": optional(job.uniqueKey), "parent_id": optional(job.parentID),
-            "lease_owner": optional(job.leaseOwner), "lease_expires_at": date(job.leaseExpiresAt),
-            "checkpoint": embed(job.checkpointJSON), "result": embed(job.resultJSON), "last_error": optional(job.lastError),
-            "created_at": date(job.createdAt), "updated_at": date(job.updatedAt), "started_at": date(job.startedAt),
-            "attempted_at": date(job.attemptedAt), "checkpointed_at": date(job.checkpointedAt),
-            "finished_at": date(job.finishedAt), "attempt_errors": embed(job.attemptErrorsJSON),
-        ]
-    }
-
-    static func printJSON(_ value: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-        print(String(decoding: data, as: UTF8.self))
     }
 
     static func timestamp(_ date: Date) -> String {

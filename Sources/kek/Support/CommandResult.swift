@@ -3,20 +3,32 @@ import JobQueue
 import PostgresClient
 
 /// What a command reports when it is done: one line (or a few) for people, the same facts
-/// as JSON with `--json` (snake_case keys, like every other `--json` document of kek).
+/// as JSON with `--json` (its coding keys, snake_case like every other `--json` document of kek).
 protocol CommandResult: Encodable {
     var text: String { get }
 }
 
-extension ParsedArguments {
+extension Command {
     /// Prints `result` as JSON when `--json` was given, as text otherwise.
-    func report(_ result: some CommandResult) throws {
-        if flag("json") { try JSONOutput.print(result) } else { print(result.text) }
+    static func report(json: Bool, _ result: some CommandResult) throws {
+        if json { try Output.json(result) } else { print(result.text) }
     }
 }
 
 extension Command.Option {
     static let json = Command.Option.flag("json", "Print the result as JSON.")
+}
+
+/// The options of a command whose only option is `--json` ("Print the result as JSON.").
+struct ResultJSONOptions: CommandOptions {
+    var json = false
+    static let fields: [OptionField<Self>] = [.flag("json", Command.Option.json.help, \.json)]
+}
+
+/// The options of a listing whose only option is `--json` ("Print JSON.").
+struct PrintJSONOptions: CommandOptions {
+    var json = false
+    static let fields: [OptionField<Self>] = [.flag("json", "Print JSON.", \.json)]
 }
 
 /// A KEK that was created or moved to another state.
@@ -28,7 +40,10 @@ struct KEKChange: CommandResult {
     var replacementKekId: Int32?
     var text: String
 
-    private enum CodingKeys: String, CodingKey { case kekId, state, rootKeyId, destroyAfter, replacementKekId }
+    private enum CodingKeys: String, CodingKey {
+        case state
+        case kekId = "kek_id", rootKeyId = "root_key_id", destroyAfter = "destroy_after", replacementKekId = "replacement_kek_id"
+    }
 }
 
 /// KEKs whose wrapped key was erased.
@@ -63,5 +78,5 @@ struct JobRequested: CommandResult {
         return enqueued ? "\(label) enqueued as job \(jobId)" : "a \(label) is already queued or running: job \(jobId)"
     }
 
-    private enum CodingKeys: String, CodingKey { case jobId, kind, enqueued, state }
+    private enum CodingKeys: String, CodingKey { case kind, enqueued, state, jobId = "job_id" }
 }

@@ -2,6 +2,11 @@ import Foundation
 
 /// Human forms of times, counts and rates for terminal output.
 enum Formatting {
+    /// `a, b or c`.
+    static func alternatives(_ words: [String]) -> String {
+        words.count < 2 ? words.joined() : words.dropLast().joined(separator: ", ") + " or " + words[words.count - 1]
+    }
+
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
         let formatter = ISO8601DateFormatter()

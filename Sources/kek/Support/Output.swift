@@ -1,16 +1,19 @@
 import Foundation
+import JobQueue
 import KeyManagement
 
 /// How commands print results: JSON for machines, and secret bytes without copies.
 enum Output {
-    /// Pretty, key-sorted JSON with ISO 8601 dates, on stdout.
+    /// Every `--json` document of kek, on stdout: `JSONCodec.encodePretty`, so the keys are the
+    /// printed type's own coding keys (snake_case, README "JSON output"), dates RFC 3339 with `Z`.
     static func json<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        var data = try encoder.encode(value)
-        data.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(data)
+        print(try JSONCodec.encodePretty(value))
+    }
+
+    /// The `kek jobs` documents, one line each (`JSONCodec.encode`), as those commands have
+    /// always printed them: scripts and tests read them line by line and byte for byte.
+    static func jsonLine<T: Encodable>(_ value: T) throws {
+        print(try JSONCodec.encode(value))
     }
 
     /// Writes the secret's bytes to stdout exactly (no newline added), with `write(2)` straight

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A real HTTP client for tests of the status server: `/usr/bin/curl` run as a subprocess.
+/// A real third-party HTTP client for tests of the servers: `/usr/bin/curl` run as a subprocess.
 /// CI installs curl; a missing curl fails the test rather than skipping it.
 public enum Curl {
     public struct Response {
@@ -8,9 +8,21 @@ public enum Curl {
         /// Header names lower-cased.
         public var headers: [String: String]
         public var body: Data
+        /// The status line and header lines as the server sent them, ending in the blank line.
+        public var head: String
         public var contentType: String { headers["content-type"] ?? "" }
         public var text: String { String(decoding: body, as: UTF8.self) }
         public var milliseconds: Double
+        /// What `curl -i` prints: the head as sent, then the body.
+        public var transcript: String { head + text }
+
+        /// The body as a JSON object; throws with the body when it is not one.
+        public func jsonObject() throws -> [String: Any] {
+            guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+                throw Failure(description: "not a JSON object (status \(status)): \(text)")
+            }
+            return object
+        }
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -44,7 +56,8 @@ public enum Curl {
             throw Failure(description: "curl \(method) \(url) exited \(process.terminationStatus): "
                 + String(decoding: stderr, as: UTF8.self))
         }
-        let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
+        let headText = String(decoding: head, as: UTF8.self)
+        let lines = headText.components(separatedBy: "\r\n")
         guard let statusLine = lines.first, let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
             throw Failure(description: "curl \(method) \(url): no status line in \(lines)")
         }
@@ -54,11 +67,6 @@ public enum Curl {
             fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         let data = (try? Data(contentsOf: bodyFile)) ?? Data()
-        return Response(status: code, headers: fields, body: data, milliseconds: elapsed)
-    }
-
-    /// Runs `promtool check metrics` on `text`; returns its exit status and output.
-    public static func promtoolCheck(_ text: String) throws -> (status: Int32, output: String) {
-        try ToolRun.run("/usr/bin/promtool", ["check", "metrics"], stdin: text)
+        return Response(status: code, headers: fields, body: data, head: headText, milliseconds: elapsed)
     }
 }

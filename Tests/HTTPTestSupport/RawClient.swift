@@ -1,29 +1,33 @@
+import Foundation
+#if canImport(Glibc)
 import Glibc
-import XCTest
-@testable import HTTPServer
+#endif
 
-/// A blocking loopback client that speaks raw bytes, so tests can send what no HTTP library would.
+/// A blocking loopback TCP client that speaks raw bytes, so tests can send what no HTTP library
+/// would: the in-process server's tests and the hostile-client tests against `kek serve` alike.
 /// Every read is bounded by SO_RCVTIMEO, so a misbehaving server fails the test instead of hanging it.
-final class RawClient {
-    let fd: Int32
+/// `@unchecked Sendable`: it holds a file descriptor and a read buffer, and each test uses a client
+/// from one thread at a time (a slow client may trickle bytes from a thread of its own).
+public final class RawClient: @unchecked Sendable {
+    public let fd: Int32
     private var buffer: [UInt8] = []
 
-    struct Response {
-        var statusLine: String
-        var status: Int
-        var headers: [(String, String)]
-        var body: [UInt8]
+    public struct Response {
+        public var statusLine: String
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
 
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
 
-        var text: String { String(decoding: body, as: UTF8.self) }
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    init(port: UInt16, receiveTimeout: Double = 5) throws {
+    public init(port: UInt16, receiveTimeout: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw SocketError.last("socket") }
+        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -32,23 +36,23 @@ final class RawClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else {
-            let error = SocketError.last("connect")
+            let code = errno
             Glibc.close(fd)
-            throw error
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
         }
         setReceiveTimeout(receiveTimeout)
     }
 
     deinit { Glibc.close(fd) }
 
-    func setReceiveTimeout(_ seconds: Double) {
+    public func setReceiveTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Sends everything; false if the server has gone away (EPIPE / ECONNRESET).
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -60,7 +64,7 @@ final class RawClient {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// One recv into the buffer: > 0 bytes, 0 on EOF, -1 on error or timeout.
     private func fill() -> Int {
@@ -74,7 +78,7 @@ final class RawClient {
     }
 
     /// Reads one response; `bodyExpected: false` for HEAD. Nil on EOF / reset / timeout before a full response.
-    func readResponse(bodyExpected: Bool = true) -> Response? {
+    public func readResponse(bodyExpected: Bool = true) -> Response? {
         var headEnd: Int?
         while headEnd == nil {
             if let range = findCRLFCRLF() { headEnd = range; break }
@@ -100,8 +104,29 @@ final class RawClient {
         return response
     }
 
+    /// Everything until the server closes or the timeout passes.
+    public func readAll() -> String {
+        while fill() > 0 {}
+        defer { buffer.removeAll() }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// The status line of the first response (up to 200 bytes), read until it is complete;
+    /// nil when the server sent nothing.
+    public func readStatusLine() -> String? {
+        while true {
+            if let newline = buffer.prefix(200).firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                buffer.removeFirst(newline + 1)
+                return line
+            }
+            guard buffer.count < 200, fill() > 0 else { break }
+        }
+        return buffer.isEmpty ? nil : String(decoding: buffer.prefix(200), as: UTF8.self)
+    }
+
     /// True if the server closes (EOF or reset) within `timeout` seconds, discarding any data.
-    func waitForClose(timeout: Double) -> Bool {
+    public func waitForClose(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -114,6 +139,15 @@ final class RawClient {
         return false
     }
 
+    /// Milliseconds from connect to a complete `200` status line for `GET /healthz`, or nil.
+    public static func probeHealthz(port: UInt16) -> Double? {
+        let started = Date()
+        guard let client = try? RawClient(port: port, receiveTimeout: 2),
+              client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+              client.readStatusLine() == "HTTP/1.1 200 OK" else { return nil }
+        return Date().timeIntervalSince(started) * 1000
+    }
+
     private func findCRLFCRLF() -> Int? {
         guard buffer.count >= 4 else { return nil }
         for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
@@ -121,38 +155,4 @@ final class RawClient {
         }
         return nil
     }
-}
-
-/// The routes every server test uses; domain-free stand-ins for status, metrics and one POST.
-func makeTestRouter() -> HTTPRouter {
-    var router = HTTPRouter()
-    router.add("GET", "/healthz") { _ in .text("ok\n") }
-    router.add("GET", "/status") { _ in .json(#"{"state":"idle"}"#) }
-    router.add("POST", "/rotate") { request in .json("{\"received\":\(request.body.count)}", status: .accepted) }
-    router.add("GET", "/query") { request in .text(request.query == nil ? "none" : "some") }
-    return router
-}
-
-extension XCTestCase {
-    /// Starts a server on an ephemeral loopback port and stops it when the test ends.
-    func startServer(
-        _ configuration: HTTPServer.Configuration = HTTPServer.Configuration(),
-        handler: HTTPHandler? = nil
-    ) throws -> (HTTPServer, UInt16) {
-        let server = HTTPServer(configuration: configuration, handler: handler ?? makeTestRouter().handler)
-        let port = try server.start()
-        addTeardownBlock { XCTAssertTrue(server.stop(timeout: .seconds(5))) }
-        return (server, port)
-    }
-
-    /// Sends `request` on a fresh connection and returns the first response (nil if the server just closed).
-    func exchange(_ port: UInt16, _ request: String, bodyExpected: Bool = true) throws -> RawClient.Response? {
-        let client = try RawClient(port: port)
-        client.send(request)
-        return client.readResponse(bodyExpected: bodyExpected)
-    }
-}
-
-func elapsed(since start: UInt64) -> Double {
-    Double(MonotonicClock.now() - start) / 1e9
 }
