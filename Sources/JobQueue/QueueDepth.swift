@@ -25,8 +25,10 @@ public struct WorkerHeartbeat: Codable, Sendable, Equatable {
     /// Workers refresh their row at least every 10 s; three missed beats mean gone.
     public static let aliveWithin: Double = 30
 
+    /// snake_case as written (JSONCodec applies no key strategy; the old snake_case strategy left these unchanged).
     private enum CodingKeys: String, CodingKey {
-        case id, host, pid, concurrency, startedAt, lastHeartbeatAt, stoppedAt, heartbeatAgeSeconds, alive
+        case id, host, pid, concurrency, startedAt = "started_at", lastHeartbeatAt = "last_heartbeat_at"
+        case stoppedAt = "stopped_at", heartbeatAgeSeconds = "heartbeat_age_seconds", alive
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -53,7 +53,7 @@ public enum OpenAPIDocument {
           },
           "KEK": {
             "type": "object",
-            "required": ["id", "state", "root_key_id", "created_at", "activated_at", "retired_at", "destroy_after", "destroyed_at", "dek_count", "wrap_count", "wrap_limit", "wrap_headroom", "root_key_recorded"],
+            "required": ["id", "state", "root_key_id", "created_at", "activated_at", "retired_at", "destroy_after", "destroyed_at", "dek_count", "dek_count_as_of", "dek_count_source", "wrap_count", "wrap_limit", "wrap_headroom", "root_key_recorded"],
             "properties": {
               "id": {"type": "integer"},
               "state": {"type": "string", "enum": ["pending", "active", "decrypt_only", "retired", "destroyed", "compromised"]},
@@ -63,7 +63,9 @@ public enum OpenAPIDocument {
               "retired_at": {"type": "string", "format": "date-time", "nullable": true},
               "destroy_after": {"type": "string", "format": "date-time", "nullable": true},
               "destroyed_at": {"type": "string", "format": "date-time", "nullable": true},
-              "dek_count": {"type": "integer"},
+              "dek_count": {"type": "integer", "description": "DEKs wrapped under this KEK at dek_count_as_of."},
+              "dek_count_as_of": {"type": "string", "format": "date-time", "description": "When dek_count was true (the status read's snapshot)."},
+              "dek_count_source": {"type": "string", "enum": ["exact", "maintained", "estimate"], "description": "maintained: counts the database keeps by trigger (sql/100), exact as of dek_count_as_of, read without a scan over the DEKs; exact: a count over the DEKs; estimate: planner statistics."},
               "wrap_count": {"type": "integer", "description": "Seals made under this KEK, counted against wrap_limit."},
               "wrap_limit": {"type": "integer"},
               "wrap_headroom": {"type": "integer"},

@@ -13,6 +13,10 @@ enum RotationEndpoint {
     struct Reply: Encodable {
         var jobId: Int64
         var created: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case jobId = "job_id", created
+        }
     }
 
     /// An empty body means the defaults; otherwise a JSON object with any of `batch_size`,
@@ -37,7 +41,7 @@ enum RotationEndpoint {
                     return job
                 }
             }
-            return .json(bytes: try StatusJSON.encode(Reply(jobId: job.id, created: job.inserted)), status: .accepted)
+            return .json(bytes: try JSONCodec.encodeBytes(Reply(jobId: job.id, created: job.inserted)), status: .accepted)
         } catch {
             return ErrorBody.response(.serviceUnavailable, "could not enqueue the rotation: \(error)")
         }
@@ -76,7 +80,7 @@ enum ErrorBody {
     }
 
     static func response(_ status: HTTPStatus, _ message: String) -> HTTPResponse {
-        let bytes = (try? StatusJSON.encode(Body(error: message))) ?? Array(#"{"error":"unknown"}"#.utf8)
+        let bytes = (try? JSONCodec.encodeBytes(Body(error: message))) ?? Array(#"{"error":"unknown"}"#.utf8)
         return .json(bytes: bytes, status: status)
     }
 }

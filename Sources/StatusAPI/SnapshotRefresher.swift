@@ -84,7 +84,7 @@ final class SnapshotRefresher: Sendable {
             throw SchemaBehind(version: version, expected: expected)
         }
         let report = try reporter.report()
-        let json = try StatusJSON.encode(report)
+        let json = try JSONCodec.encodeBytes(report)
         let metrics = Array(try StatusMetrics.render(report, counters: try reporter.counters()).utf8)
         store.update {
             $0.json = json

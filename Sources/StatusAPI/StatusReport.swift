@@ -6,8 +6,9 @@ import KeyManagement
 ///
 /// One type for the HTTP endpoint and the CLI so the two can never disagree. Only ids,
 /// states, dates, counts and rates: nothing here is key material or a secret value (job
-/// arguments and checkpoints are deliberately left out). JSON keys are snake_case
-/// (`StatusJSON`), dates ISO 8601 in UTC, and absent values are `null`, never missing.
+/// arguments and checkpoints are deliberately left out). JSON is `JSONCodec`'s:
+/// snake_case keys spelled out in each type's `CodingKeys` (the bytes are fixed by
+/// `StatusJSONBytesTests`), dates RFC 3339 in UTC with Z, and absent values are `null`, never missing.
 public struct StatusReport: Codable, Sendable {
     /// When the database was read; a served report can be up to one refresh interval old.
     public var generatedAt: Date
@@ -39,6 +40,11 @@ public struct StatusReport: Codable, Sendable {
         self.workers = workers
         self.rotation = rotation
     }
+
+    enum CodingKeys: String, CodingKey {
+        case generatedAt = "generated_at", schemaVersion = "schema_version", expectedSchemaVersion = "expected_schema_version"
+        case wrapLimit = "wrap_limit", keks, jobs, queue, workers, rotation
+    }
 }
 
 /// One KEK of the inventory: lifecycle dates, how many DEKs it wraps and how close it is
@@ -53,8 +59,14 @@ public struct KEKStatus: Codable, Sendable {
     @Nullable public var retiredAt: Date?
     @Nullable public var destroyAfter: Date?
     @Nullable public var destroyedAt: Date?
-    /// DEKs wrapped under this KEK now.
+    /// DEKs wrapped under this KEK at `dekCountAsOf`.
     public var dekCount: Int64
+    /// When `dekCount` was true (the reading transaction's start). A served report is up to
+    /// one refresh interval older than the request.
+    public var dekCountAsOf: Date
+    /// How `dekCount` was obtained: `maintained` (the database's trigger-kept counts, exact as
+    /// of `dekCountAsOf`, no scan over the DEKs), `exact` (a count over them) or `estimate`.
+    public var dekCountSource: DEKCountSource
     /// GCM seals made under this KEK so far, counted against `wrapLimit`.
     public var wrapCount: Int64
     public var wrapLimit: Int64
@@ -69,6 +81,14 @@ public struct KEKStatus: Codable, Sendable {
     public var inUse: Bool { state == .active || state == .decryptOnly }
     /// In use under a root key id that no kek process has proven it can open.
     public var unopenable: Bool { inUse && !rootKeyRecorded }
+
+    enum CodingKeys: String, CodingKey {
+        case id, state, rootKeyId = "root_key_id", createdAt = "created_at", activatedAt = "activated_at"
+        case retiredAt = "retired_at", destroyAfter = "destroy_after", destroyedAt = "destroyed_at", dekCount = "dek_count"
+        case dekCountAsOf = "dek_count_as_of", dekCountSource = "dek_count_source"
+        case wrapCount = "wrap_count", wrapLimit = "wrap_limit", wrapHeadroom = "wrap_headroom"
+        case rootKeyRecorded = "root_key_recorded"
+    }
 }
 
 /// One job with its progress. For a job with parts (a rotation) `done` and the rate are the
@@ -99,6 +119,13 @@ public struct JobStatus: Codable, Sendable {
     @Nullable public var finishedAt: Date?
     /// The job's child jobs (a rotation's rewrap parts); null when it has none.
     @Nullable public var parts: PartsStatus?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, state, desiredState = "desired_state", attempt, maxAttempts = "max_attempts", done, total
+        case progressRatio = "progress_ratio", rowsPerSecond = "rows_per_second", etaSeconds = "eta_seconds"
+        case lastError = "last_error", leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at"
+        case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at", parts
+    }
 }
 
 /// How many of a job's parts are in each state, and their progress summed (read by `JobQueue`).
@@ -108,10 +135,14 @@ public typealias PartsStatus = JobPartCounts
 public struct QueueStatus: Codable, Sendable {
     /// Jobs per kind and state, parts included. Finished jobs count until they are pruned
     /// (the worker's `--retention`), so the `failed` cells are failures within that period.
-    /// (An array rather than an object keyed by kind: key conversion would rewrite kind names.)
+    /// (An array rather than an object keyed by kind, which older readers expect.)
     public var counts: [JobCount]
     /// Age of the oldest job that could run now but is not claimed; null when none waits.
     @Nullable public var oldestQueuedAgeSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case counts, oldestQueuedAgeSeconds = "oldest_queued_age_seconds"
+    }
 }
 
 /// One (kind, state) cell of the queue.
@@ -142,4 +173,10 @@ public struct RotationStatus: Codable, Sendable {
     @Nullable public var nextSchedule: String?
     /// How `nextDueAt` was worked out, or why it is unknown.
     public var nextBasis: String
+
+    enum CodingKeys: String, CodingKey {
+        case activeKekId = "active_kek_id", activeKekAgeSeconds = "active_kek_age_seconds", lastFinishedAt = "last_finished_at"
+        case lastJobId = "last_job_id", lastRowsPerSecond = "last_rows_per_second", rowsRewrappedTotal = "rows_rewrapped_total"
+        case nextDueAt = "next_due_at", nextSchedule = "next_schedule", nextBasis = "next_basis"
+    }
 }

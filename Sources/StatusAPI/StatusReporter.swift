@@ -36,7 +36,12 @@ public final class StatusReporter {
     }
 
     /// Reads everything and assembles the report.
+    ///
+    /// First folds the DEK-count deltas written since the last refresh (`DEKCounts.fold`, its
+    /// own short transaction), so the counts read below cost one row per KEK plus what one
+    /// refresh interval adds, never a scan over the DEKs.
     public func report() throws -> StatusReport {
+        try foldDEKCounts()
         let now = Date()
         let read = try connection.transaction(.readOnlySnapshot, settings: limits) {
             let queue = JobQueue(connection: connection)
@@ -63,7 +68,8 @@ public final class StatusReporter {
             keks: read.keks.map {
                 KEKStatus(id: $0.id, state: $0.state, rootKeyId: $0.rootKeyID, createdAt: $0.createdAt,
                           activatedAt: $0.activatedAt, retiredAt: $0.retiredAt, destroyAfter: $0.destroyAfter,
-                          destroyedAt: $0.destroyedAt, dekCount: $0.dekCount, wrapCount: $0.wrapCount, wrapLimit: limit,
+                          destroyedAt: $0.destroyedAt, dekCount: $0.dekCount, dekCountAsOf: $0.dekCountAsOf,
+                          dekCountSource: $0.dekCountSource, wrapCount: $0.wrapCount, wrapLimit: limit,
                           wrapHeadroom: limit - $0.wrapCount, rootKeyRecorded: read.recordedRoots.contains($0.rootKeyID))
             },
             jobs: jobs, queue: read.queue, workers: read.workers,
@@ -73,6 +79,16 @@ public final class StatusReporter {
                 lastRowsPerSecond: read.history.lastRowsPerSecond,
                 rowsRewrappedTotal: read.history.rewrappedOnRecord + inFlight,
                 nextDueAt: next.dueAt, nextSchedule: next.schedule, nextBasis: next.basis))
+    }
+
+    /// A login that may read but not fold (no EXECUTE on kek_fold_dek_counts) still gets
+    /// exact counts; its reads just include the unfolded deltas.
+    private func foldDEKCounts() throws {
+        do {
+            try connection.transaction(settings: limits) { try DEKCounts.fold(connection) }
+        } catch let error as PostgresError where error.sqlState == .insufficientPrivilege {
+            return
+        }
     }
 
     /// Status reads wait neither on slow statements nor on locks (transaction-local).

@@ -7,15 +7,7 @@ import XCTest
 /// sql/043 changes the hash encoding; rows written before it must still verify.
 final class AuditMigrationTests: XCTestCase {
     func testRowsHashedBeforeVersion2StillVerifyAndCannotBeForgedAsVersion1() throws {
-        let url = try TestDatabase.fresh()
-        let db = try PostgresConnection(url)
-        let early = try TemporaryFolder("kek-sql")
-        defer { early.remove() }
-        for file in try FileManager.default.contentsOfDirectory(atPath: TestDatabase.sqlDirectory)
-        where file.hasSuffix(".sql") && (Int(file.prefix(3)) ?? 99) < 40 {
-            try FileManager.default.copyItem(atPath: TestDatabase.sqlDirectory + "/" + file, toPath: early.url.appendingPathComponent(file).path)
-        }
-        _ = try SchemaMigrator(directory: early.path).migrate(db)
+        let db = try KeyFixture.migrated(below: 40)
         for n in 1...3 {
             try db.execute("INSERT INTO audit_log (actor, action, target) VALUES ('old|actor', 'kek.generated', $1)", ["kek:\(n)"])
         }

@@ -26,4 +26,18 @@ struct KeyFixture: DatabaseFixture {
             for _ in 0..<count { _ = try DataKeys.create(connection, under: active) }
         }
     }
+
+    /// A fresh database migrated only with the files numbered below `version`: a store as it
+    /// was before a migration, for tests of what that migration does to existing rows.
+    static func migrated(below version: Int) throws -> PostgresConnection {
+        let db = try PostgresConnection(try TestDatabase.fresh())
+        let early = try TemporaryFolder("kek-sql")
+        defer { early.remove() }
+        for file in try FileManager.default.contentsOfDirectory(atPath: TestDatabase.sqlDirectory)
+        where file.hasSuffix(".sql") && (Int(file.prefix(3)) ?? .max) < version {
+            try FileManager.default.copyItem(atPath: TestDatabase.sqlDirectory + "/" + file, toPath: early.url.appendingPathComponent(file).path)
+        }
+        _ = try SchemaMigrator(directory: early.path).migrate(db)
+        return db
+    }
 }

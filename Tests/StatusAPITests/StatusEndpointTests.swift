@@ -25,7 +25,7 @@ final class StatusServerTests: XCTestCase {
             XCTAssertEqual(status.status, 200, status.text)
             XCTAssertEqual(status.contentType, "application/json")
             XCTAssertEqual(status.headers["cache-control"], "no-store")
-            let report = try StatusJSON.decode(StatusReport.self, from: status.body)
+            let report = try JSONCodec.decode(StatusReport.self, from: status.body)
             XCTAssertEqual(report.keks.first?.dekCount, 50)
         }
         let metrics = try Curl.request(base + "/metrics")

@@ -126,7 +126,7 @@ final class StatusReportTests: XCTestCase {
     func testJSONHasEveryKeyWithNulls() throws {
         let fixture = try StatusFixture()
         let report = try StatusReporter(connection: fixture.connection).report()
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(StatusJSON.encode(report))) as? [String: Any])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(JSONCodec.encodeBytes(report))) as? [String: Any])
         let rotation = try XCTUnwrap(object["rotation"] as? [String: Any])
         XCTAssertTrue(rotation.keys.contains("next_due_at"))
         XCTAssertTrue(rotation["next_due_at"] is NSNull)
@@ -134,7 +134,7 @@ final class StatusReportTests: XCTestCase {
         XCTAssertTrue(kek["retired_at"] is NSNull)
         XCTAssertNotNil(kek["root_key_id"] as? String)
         XCTAssertNotNil(kek["dek_count"])
-        let decoded = try StatusJSON.decode(StatusReport.self, from: try StatusJSON.encode(report))
+        let decoded = try JSONCodec.decode(StatusReport.self, from: try JSONCodec.encodeBytes(report))
         XCTAssertEqual(decoded.keks.first?.id, report.keks.first?.id)
     }
 

@@ -19,6 +19,10 @@ public struct KEKRecord: Sendable {
     public var destroyedAt: Date?
     public var wrapCount: Int64
     public var dekCount: Int64
+    /// When `dekCount` was true: the reading transaction's start (its snapshot).
+    public var dekCountAsOf: Date
+    /// How `dekCount` was obtained (`maintained`: the database's trigger-kept counts).
+    public var dekCountSource: DEKCountSource
 }
 
 /// Settings that bound how KEKs are used, kept in the database so every process (workers,

@@ -165,18 +165,23 @@ public struct KEKStore {
     }
 
     /// Every KEK with its DEK count, newest first.
+    ///
+    /// The counts are the database's maintained ones (`DEKCounts`, sql/100): exact as of this
+    /// statement's snapshot, without a scan over `data_keys` (the status refresher calls this
+    /// every second, at any number of DEKs).
     public func list() throws -> [KEKRecord] {
         try connection.query("""
             SELECT k.id, k.state, k.root_key_id, k.created_at, k.activated_at, k.retired_at, k.destroy_after,
-                   k.destroyed_at, kek_wraps(k.id), coalesce(d.n, 0)
-            FROM keks k LEFT JOIN (SELECT kek_id, count(*) AS n FROM data_keys GROUP BY kek_id) d ON d.kek_id = k.id
+                   k.destroyed_at, kek_wraps(k.id), coalesce(d.deks, 0), now()
+            FROM keks k LEFT JOIN kek_dek_counts_current d ON d.kek_id = k.id
             ORDER BY k.id DESC
             """).map { row in
             KEKRecord(
                 id: try row.decode(0), state: try row.decodeCase(1),
                 rootKeyID: try row.decode(2), createdAt: try row.decode(3), activatedAt: try row.decode(4),
                 retiredAt: try row.decode(5), destroyAfter: try row.decode(6), destroyedAt: try row.decode(7),
-                wrapCount: try row.decode(8), dekCount: try row.decode(9))
+                wrapCount: try row.decode(8), dekCount: try row.decode(9), dekCountAsOf: try row.decode(10),
+                dekCountSource: .maintained)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import PostgresClient
 import KeyManagement
 import StatusAPI
@@ -38,7 +39,7 @@ extension Command {
                     continue
                 }
                 if options.json {
-                    print(String(decoding: try StatusJSON.encode(report, pretty: true), as: UTF8.self))
+                    print(try JSONCodec.encodePretty(report))
                 } else {
                     if watch && isatty(1) == 1 { print("\u{1B}[H\u{1B}[2J", terminator: "") } else if shown > 0 { print("") }
                     print(StatusTable.render(report))

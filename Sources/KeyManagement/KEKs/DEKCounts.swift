@@ -1,0 +1,49 @@
+import Foundation
+import PostgresClient
+
+/// Where a DEK count in a report came from, so a reader knows how far to trust it.
+public enum DEKCountSource: String, Sendable, Codable, CaseIterable {
+    /// `count(*)` over `data_keys` in the reader's snapshot (a scan: guards, never status).
+    case exact
+    /// The counts the database keeps by trigger (sql/100_kek_dek_counts.sql), folded counts
+    /// plus unfolded deltas: exact as of the reader's snapshot, at a cost that does not grow
+    /// with the number of DEKs.
+    case maintained
+    /// Planner statistics; may be off by any amount.
+    case estimate
+}
+
+/// The DEKs-per-KEK counts the database maintains (sql/100_kek_dek_counts.sql).
+///
+/// Statement triggers on `data_keys` append one delta row per (statement, KEK); `fold` moves
+/// them into `kek_dek_counts`. Reading costs one row per KEK plus one per delta not yet
+/// folded, so whoever reads often (the status refresher) folds first and the read stays
+/// bounded by the time since the last fold, not by how many DEKs there are.
+public enum DEKCounts {
+    /// Folds up to `limit` committed deltas in its own short transaction; returns how many.
+    /// 0 when another session is folding (it skips instead of waiting) or nothing was pending.
+    @discardableResult
+    public static func fold(_ connection: PostgresConnection, limit: Int32 = 100_000) throws -> Int64 {
+        try connection.query("SELECT kek_fold_dek_counts($1)", [limit])[0].decode(0)
+    }
+
+    /// Every KEK's maintained count in the current snapshot (KEKs without DEKs are absent, as in `exact`).
+    public static func current(_ connection: PostgresConnection) throws -> [Int32: Int64] {
+        Dictionary(uniqueKeysWithValues: try connection.query("SELECT kek_id, deks FROM kek_dek_counts_current WHERE deks <> 0").map {
+            (try $0.decode(0) as Int32, try $0.decode(1) as Int64)
+        })
+    }
+
+    /// The same counts by a scan of `data_keys` (`count(*) GROUP BY kek_id`): what the
+    /// maintained counts must always equal. For tests and checks, never for a status refresh.
+    public static func exact(_ connection: PostgresConnection) throws -> [Int32: Int64] {
+        Dictionary(uniqueKeysWithValues: try connection.query("SELECT kek_id, count(*) FROM data_keys GROUP BY kek_id").map {
+            (try $0.decode(0) as Int32, try $0.decode(1) as Int64)
+        })
+    }
+
+    /// Deltas waiting to be folded (what a read costs beyond one row per KEK).
+    public static func unfolded(_ connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT count(*) FROM kek_dek_count_deltas")[0].decode(0)
+    }
+}
