@@ -65,6 +65,7 @@ struct WorkerMaintenance {
                 if pruned > 0 { worker.note("pruned", "\(pruned) finished jobs older than \(Int(retention))s") }
             })
         }
+        steps += configuration.housekeeping.map { Step(name: $0.name, interval: $0.interval, body: $0.body) }
         return steps
     }
 

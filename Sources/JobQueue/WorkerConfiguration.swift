@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// How a worker process runs its loops; every field has a production default.
 public struct WorkerConfiguration: Sendable {
@@ -27,6 +28,10 @@ public struct WorkerConfiguration: Sendable {
     public var schedules: [JobSchedule] = []
     public var scheduler = JobScheduler()
     public var scheduleInterval: Double = 60
+    /// Steps of other layers run by the maintenance thread beside heartbeat, prune and
+    /// schedules, each on its own interval and isolated like them (the key domain's fold of
+    /// the maintained DEK counts: JobQueue knows no key words).
+    public var housekeeping: [HousekeepingStep] = []
 
     public init(databaseURL: String, workerID: String = WorkerConfiguration.defaultWorkerID()) {
         self.databaseURL = databaseURL
@@ -36,5 +41,20 @@ public struct WorkerConfiguration: Sendable {
     /// `host:pid`, unique among live processes.
     public static func defaultWorkerID() -> String {
         "\(ProcessInfo.processInfo.hostName):\(getpid())"
+    }
+}
+
+/// A housekeeping step another layer gives the worker's maintenance thread: run on the
+/// maintenance connection every `interval` seconds; an error is logged and retried at the next
+/// turn without delaying the other steps.
+public struct HousekeepingStep: Sendable {
+    public var name: String
+    public var interval: Double
+    public var body: @Sendable (PostgresConnection) throws -> Void
+
+    public init(name: String, interval: Double, body: @escaping @Sendable (PostgresConnection) throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.body = body
     }
 }

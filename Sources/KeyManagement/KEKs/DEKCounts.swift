@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 import PostgresClient
 
 /// Where a DEK count in a report came from, so a reader knows how far to trust it.
@@ -25,6 +26,15 @@ public enum DEKCounts {
     @discardableResult
     public static func fold(_ connection: PostgresConnection, limit: Int32 = 100_000) throws -> Int64 {
         try connection.query("SELECT kek_fold_dek_counts($1)", [limit])[0].decode(0)
+    }
+
+    /// The worker's share of the folding: every worker folds every `interval` seconds, so the
+    /// deltas stay few where no status server runs (a second folder skips, never waits).
+    /// Folds in rounds of `limit` until less than a round was pending.
+    public static func housekeeping(interval: Double = 10, limit: Int32 = 100_000) -> HousekeepingStep {
+        HousekeepingStep(name: "fold_dek_counts", interval: interval) { connection in
+            while try fold(connection, limit: limit) >= Int64(limit) {}
+        }
     }
 
     /// Every KEK's maintained count in the current snapshot (KEKs without DEKs are absent, as in `exact`).

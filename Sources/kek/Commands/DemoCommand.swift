@@ -64,6 +64,7 @@ struct DemoStory {
         configuration.concurrency = 2
         configuration.pollInterval = 0.5
         configuration.useLease(seconds: 10)
+        configuration.housekeeping = [DEKCounts.housekeeping()]
         let job = try InProcessWorker.running(configuration, stopTimeout: 10) {
             step("2 worker loops started")
             let job = try JobQueue(connection: connection).enqueue(KeyJobKinds.rotationRequest())

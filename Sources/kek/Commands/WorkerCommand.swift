@@ -28,6 +28,7 @@ extension Command {
             configuration.scheduleInterval = options.scheduleInterval
             configuration.retention = options.retention
             configuration.retry = RetryPolicy(base: options.retryBase, maximum: 3600)
+            configuration.housekeeping = [DEKCounts.housekeeping()]
             let shutdownTimeout = options.shutdownTimeout
             let format = options.logFormat
             if format == .json { Terminal.useJSONLines() }
