@@ -36,9 +36,10 @@ struct RotateKEKHandler: JobHandler {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
         try PermanentRefusal.convert {
             // The long scan first, holding nothing an application's write needs; then one short transaction.
-            let preparation = try context.read { connection in
-                try RotationPreparation.make(connection, rewrapOnly: arguments.rewrapOnly,
-                                             parts: arguments.parts ?? RotationArguments.defaultParts)
+            let preparation = try RotationPreparation.make(rewrapOnly: arguments.rewrapOnly,
+                                                           parts: arguments.parts ?? RotationArguments.defaultParts) { step in
+                try context.read(step)
+                try context.renewLeaseIfDue()
             }
             try context.batch { connection in
                 let (start, parts) = try RotationSteps.start(connection, preparation, rootKeys: rootKeys, actor: context.workerID,

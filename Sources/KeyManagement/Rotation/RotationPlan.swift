@@ -62,7 +62,7 @@ public struct RotationPlan: Codable, Sendable {
     public static func make(_ connection: PostgresConnection, rewrapOnly: Bool? = nil) throws -> RotationPlan {
         let limit = try KEKPolicy.wrapLimit(connection)
         let all = try connection.query("""
-            SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id), kek_wraps(k.id)
+            SELECT k.id, k.state, COALESCE((SELECT c.deks FROM kek_dek_counts_current c WHERE c.kek_id = k.id), 0), kek_wraps(k.id)
             FROM keks k WHERE k.state IN ('active', 'decrypt_only') ORDER BY k.id
             """).map { row in
             let wraps: Int64 = try row.decode(3)

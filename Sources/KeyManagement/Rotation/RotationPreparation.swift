@@ -23,31 +23,59 @@ public struct RotationPreparation: Sendable {
     public var plan: RotationPlan
     public var scanned: [Scanned]
 
+    /// Runs one read-only step of the preparation: the rotation job gives each step its own
+    /// read-only transaction and renews its lease between steps, so a store of 100M DEKs
+    /// (minutes of scanning in all) never holds one statement past the job's statement
+    /// timeout or one claim past its lease.
+    public typealias Reader = ((PostgresConnection) throws -> Void) throws -> Void
+
     /// Plans (refusing when the target's wrap budget cannot hold every DEK) and splits every
-    /// old KEK into at most `parts` ranges of about the same number of DEKs. Read-only; each
-    /// statement runs on its own, in no transaction.
-    public static func make(_ connection: PostgresConnection, rewrapOnly: Bool?, parts: Int) throws -> RotationPreparation {
-        let plan = try RotationPlan.make(connection, rewrapOnly: rewrapOnly)
+    /// old KEK into at most `parts` ranges of about the same number of DEKs. Read-only.
+    public static func make(rewrapOnly: Bool?, parts: Int, read: Reader) throws -> RotationPreparation {
+        var plan: RotationPlan?
+        try read { plan = try RotationPlan.make($0, rewrapOnly: rewrapOnly) }
+        guard let plan else { throw KeyManagementError.noActiveKEK }
         try plan.checkBudget()
-        let scanned = try plan.keks.map { line in
-            try scan(connection, kek: line.id, deks: line.deks, parts: parts)
-        }
+        let scanned = try plan.keks.map { line in try scan(kek: line.id, parts: parts, read: read) }
         return RotationPreparation(plan: plan, scanned: scanned)
     }
 
-    /// Cut points at every `step`-th DEK id of one KEK (`step` from the plan's count), in one
-    /// ordered index-only scan of the `(kek_id, id)` index: no sort, a fraction of a
-    /// microsecond per row (the `percentile_disc` over rows × parts it replaces sorted every
-    /// row once per part, ~6 µs per row). The same statement returns the last row's id and
-    /// position, so `deks` and `maxID` come from one snapshot.
-    static func scan(_ connection: PostgresConnection, kek: Int32, deks planned: Int64, parts: Int) throws -> Scanned {
-        let step = max(1, (planned + Int64(max(parts, 1)) - 1) / Int64(max(parts, 1)))
-        let rows = try connection.query("""
-            SELECT id, n FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM data_keys WHERE kek_id = $1) s
-            WHERE n % $2 = 0 OR id = (SELECT max(id) FROM data_keys WHERE kek_id = $1) ORDER BY id
-            """, [kek, step]).map { (id: try $0.decode(0) as Int64, n: try $0.decode(1) as Int64) }
-        guard let last = rows.last else { return Scanned(kek: kek, deks: 0, maxID: 0, cuts: []) }
-        return Scanned(kek: kek, deks: last.n, maxID: last.id, cuts: rows.dropLast().map(\.id))
+    /// `make` on one connection, every step in its own statement (tests, and callers without a lease).
+    public static func make(_ connection: PostgresConnection, rewrapOnly: Bool?, parts: Int) throws -> RotationPreparation {
+        try make(rewrapOnly: rewrapOnly, parts: parts) { step in try step(connection) }
+    }
+
+    /// One old KEK's count and highest id (one statement, so one snapshot: DEKs inserted later
+    /// have higher ids and are counted by `start`), then a cut at every `step`-th id, each one
+    /// statement that walks `step` entries of the `(kek_id, id)` index from the last cut.
+    /// The count is the maintained one (sql/100): no scan. The `percentile_disc` over rows ×
+    /// parts this replaces sorted every row once per part (~6 µs per row); one statement over
+    /// all rows would run past the statement timeout at 100M DEKs.
+    static func scan(kek: Int32, parts: Int, read: Reader) throws -> Scanned {
+        var scanned = Scanned(kek: kek, deks: 0, maxID: 0, cuts: [])
+        try read { connection in
+            let row = try connection.query("""
+                SELECT COALESCE((SELECT deks FROM kek_dek_counts_current WHERE kek_id = $1), 0),
+                       COALESCE((SELECT max(id) FROM data_keys WHERE kek_id = $1), 0)
+                """, [kek])[0]
+            scanned.deks = try row.decode(0)
+            scanned.maxID = try row.decode(1)
+        }
+        let parts = Int64(max(parts, 1))
+        let step = max(1, (scanned.deks + parts - 1) / parts)
+        var after: Int64 = 0
+        while Int64(scanned.cuts.count) < parts - 1 {
+            var cut: Int64?
+            try read { connection in
+                cut = try connection.query("""
+                    SELECT id FROM data_keys WHERE kek_id = $1 AND id > $2 AND id <= $3 ORDER BY id OFFSET $4 LIMIT 1
+                    """, [kek, after, scanned.maxID, step - 1]).first?.decode(0)
+            }
+            guard let cut, cut < scanned.maxID else { break }
+            scanned.cuts.append(cut)
+            after = cut
+        }
+        return scanned
     }
 
     /// The parts of the old KEKs `start` settled on, moving to `target`. A KEK the scan did
