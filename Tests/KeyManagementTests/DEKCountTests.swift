@@ -146,9 +146,37 @@ final class DEKCountTests: XCTestCase {
             XCTAssertThrowsError(try f.connection.execute("SELECT kek_count_inserted_deks()"), "a trigger function is not callable")
             try f.connection.execute("RESET ROLE")
         }
+        // No login may attach a trigger function of kek's (they run with the owner's rights) to a
+        // table of its own, and no login can stop the folding by holding a lock (sql/112).
+        for role in ["kek_app", "kek_worker"] {
+            try f.connection.execute("SET ROLE \(role)")
+            try f.connection.execute("CREATE TEMP TABLE forged_\(role) (kek_id int)")
+            for (event, function) in [("INSERT", "kek_count_inserted_deks"), ("DELETE", "kek_count_deleted_deks")] {
+                let table = event == "INSERT" ? "NEW TABLE AS deks_new" : "OLD TABLE AS deks_old"
+                XCTAssertThrowsError(try f.connection.execute("""
+                    CREATE TRIGGER forged AFTER \(event) ON forged_\(role) REFERENCING \(table)
+                    FOR EACH STATEMENT EXECUTE FUNCTION \(function)()
+                    """), "\(role): \(function)") {
+                    XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege, "\(role): \($0)")
+                }
+            }
+            XCTAssertThrowsError(try f.connection.execute("""
+                CREATE TRIGGER forged AFTER TRUNCATE ON forged_\(role) FOR EACH STATEMENT EXECUTE FUNCTION kek_count_truncated_deks()
+                """)) { XCTAssertEqual(($0 as? PostgresError)?.sqlState, .insufficientPrivilege, "\(role): \($0)") }
+            try f.connection.execute("DROP TABLE forged_\(role)")
+            try f.connection.execute("RESET ROLE")
+        }
+        let holder = try PostgresConnection(try TestLogins.appURL(f.url, projects: [UUID()]))
+        XCTAssertTrue(try holder.query("SELECT pg_try_advisory_lock(hashtext('kek.dek_counts_fold'))")[0].decode(0) as Bool)
+        try f.seedDEKs(2)
+        try f.connection.execute("SET ROLE kek_worker")
+        XCTAssertGreaterThan(try DEKCounts.fold(f.connection), 0, "an application holding the old fold lock stops nothing")
+        XCTAssertEqual(try DEKCounts.current(f.connection), [kek: 7])
+        try f.connection.execute("RESET ROLE")
+        try f.seedDEKs(1)
         try f.connection.execute("SET ROLE kek_worker")
         try DEKCounts.fold(f.connection)
-        XCTAssertEqual(try DEKCounts.current(f.connection), [kek: 5], "the worker reads and folds")
+        XCTAssertEqual(try DEKCounts.current(f.connection), [kek: 8], "the worker reads and folds")
         try f.connection.execute("RESET ROLE")
     }
 

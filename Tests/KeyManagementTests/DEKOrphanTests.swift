@@ -37,6 +37,20 @@ final class DEKOrphanTests: XCTestCase {
             "UPDATE keks SET state = 'retired' WHERE id = \(kek)",
             "TRUNCATE keks",
             "TRUNCATE keks CASCADE",
+            // A new id with the move (sql/112): the triggers pair old and new rows by id.
+            "UPDATE data_keys SET id = id + 1000000000000, kek_id = \(missing) WHERE id = \(dek)",
+            "UPDATE data_keys SET id = id + 1000000000000, kek_id = \(kek) WHERE kek_id = \(active)",
+            """
+            INSERT INTO data_keys (id, kek_id, wrapped_key) VALUES (\(dek), \(active), '\\x00')
+            ON CONFLICT (id) DO UPDATE SET id = \(dek) + 1000000000000, kek_id = \(missing)
+            """,
+            """
+            MERGE INTO data_keys d USING (VALUES (\(dek)::int8)) v(id) ON d.id = v.id
+            WHEN MATCHED THEN UPDATE SET id = v.id + 1000000000000, kek_id = \(missing)
+            """,
+            // Ids no rotation part, sweep or verification walks (they start after 0).
+            "INSERT INTO data_keys (id, kek_id, wrapped_key) VALUES (0, \(active), '\\x00')",
+            "INSERT INTO data_keys (id, kek_id, wrapped_key) VALUES (-5, \(active), '\\x00')",
         ]
     }
 
@@ -68,6 +82,8 @@ final class DEKOrphanTests: XCTestCase {
         XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys"), 5, "nothing inserted, nothing removed")
         XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [old]), 3, "nothing moved")
         XCTAssertEqual(try f.count("SELECT count(*) FROM keks"), 2)
+        XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [active]), 2, "nothing moved under the old KEK")
+        XCTAssertEqual(try f.count("SELECT count(*) FROM data_keys WHERE id <= 0 OR id > 1000000000000"), 0)
     }
 
     /// The owner's refusals name the rule that stopped each (not a missing privilege).
@@ -81,6 +97,8 @@ final class DEKOrphanTests: XCTestCase {
             ("DELETE FROM keks WHERE id = \(kek)", "KK001"),
             ("TRUNCATE keks CASCADE", "KK001"),
             ("UPDATE keks SET id = \(missing) WHERE id = \(kek)", "KK002"),
+            ("UPDATE data_keys SET id = id + 1000000000000 WHERE id = \(dek)", "KK009"),
+            ("INSERT INTO data_keys (id, kek_id, wrapped_key) VALUES (-1, \(kek), '\\x00')", "23514"),
         ]
         for (sql, state) in expected {
             XCTAssertThrowsError(try f.connection.transaction { try f.connection.query(sql) }, sql) {
