@@ -37,10 +37,8 @@ struct RotateKEKHandler: JobHandler {
         try PermanentRefusal.convert {
             // The long scan first, holding nothing an application's write needs; then one short transaction.
             let preparation = try RotationPreparation.make(rewrapOnly: arguments.rewrapOnly,
-                                                           parts: arguments.parts ?? RotationArguments.defaultParts) { step in
-                try context.read(step)
-                try context.renewLeaseIfDue()
-            }
+                                                           parts: arguments.parts ?? RotationArguments.defaultParts,
+                                                           reader: LeasedReader(context: context))
             try context.batch { connection in
                 let (start, parts) = try RotationSteps.start(connection, preparation, rootKeys: rootKeys, actor: context.workerID,
                                                              jobID: context.job.id)
@@ -139,5 +137,15 @@ struct RotateKEKHandler: JobHandler {
         }
         return try .completed(RotationResult(newKek: start.newKek, retiredKeks: start.oldKeks, rewrapped: rewrapped,
                                              seconds: seconds))
+    }
+}
+
+/// The rotation's preparation steps, each a read-only transaction of the job, the lease renewed after it.
+private struct LeasedReader: RotationReader {
+    let context: JobContext
+    func read<T>(_ step: (PostgresConnection) throws -> T) throws -> T {
+        let value = try context.read(step)
+        try context.renewLeaseIfDue()
+        return value
     }
 }

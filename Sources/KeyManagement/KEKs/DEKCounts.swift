@@ -44,6 +44,12 @@ public enum DEKCounts {
         })
     }
 
+    /// The DEKs under any of `keks`, from the maintained counts (exact in the current snapshot, no scan).
+    public static func total(_ connection: PostgresConnection, keks: [Int32]) throws -> Int64 {
+        try connection.query("SELECT COALESCE(sum(deks), 0)::int8 FROM kek_dek_counts_current WHERE kek_id = ANY($1::int4[])",
+                             [PostgresArray(keks)])[0].decode(0)
+    }
+
     /// The same counts by a scan of `data_keys` (`count(*) GROUP BY kek_id`): what the
     /// maintained counts must always equal. For tests and checks, never for a status refresh.
     public static func exact(_ connection: PostgresConnection) throws -> [Int32: Int64] {

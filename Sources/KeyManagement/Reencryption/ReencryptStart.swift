@@ -18,8 +18,7 @@ enum ReencryptStart {
             } else {
                 chosen = Array(Set(arguments.kekIds ?? [])).sorted()
             }
-            let total: Int64 = try connection.query(
-                "SELECT count(*) FROM data_keys WHERE kek_id = ANY($1::int4[])", [PostgresArray(chosen)])[0].decode(0)
+            let total = try DEKCounts.total(connection, keks: chosen)
             var details: [String: AuditValue] = ["job_id": .int(context.job.id), "keks": .texts(chosen.map(String.init)), "deks": .int(total)]
             if let newKek { details["new_kek"] = .int(Int64(newKek)) }
             try AuditLog.append(connection, actor: context.workerID, action: .reencryptionStarted, target: nil, details: details)

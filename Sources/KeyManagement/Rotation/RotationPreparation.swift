@@ -23,26 +23,19 @@ public struct RotationPreparation: Sendable {
     public var plan: RotationPlan
     public var scanned: [Scanned]
 
-    /// Runs one read-only step of the preparation: the rotation job gives each step its own
-    /// read-only transaction and renews its lease between steps, so a store of 100M DEKs
-    /// (minutes of scanning in all) never holds one statement past the job's statement
-    /// timeout or one claim past its lease.
-    public typealias Reader = ((PostgresConnection) throws -> Void) throws -> Void
-
     /// Plans (refusing when the target's wrap budget cannot hold every DEK) and splits every
-    /// old KEK into at most `parts` ranges of about the same number of DEKs. Read-only.
-    public static func make(rewrapOnly: Bool?, parts: Int, read: Reader) throws -> RotationPreparation {
-        var plan: RotationPlan?
-        try read { plan = try RotationPlan.make($0, rewrapOnly: rewrapOnly) }
-        guard let plan else { throw KeyManagementError.noActiveKEK }
+    /// old KEK into at most `parts` ranges of about the same number of DEKs. Read-only: each
+    /// statement is one step of `reader`.
+    public static func make(rewrapOnly: Bool?, parts: Int, reader: some RotationReader) throws -> RotationPreparation {
+        let plan = try reader.read { try RotationPlan.make($0, rewrapOnly: rewrapOnly) }
         try plan.checkBudget()
-        let scanned = try plan.keks.map { line in try scan(kek: line.id, parts: parts, read: read) }
+        let scanned = try plan.keks.map { line in try scan(kek: line.id, parts: parts, reader: reader) }
         return RotationPreparation(plan: plan, scanned: scanned)
     }
 
     /// `make` on one connection, every step in its own statement (tests, and callers without a lease).
     public static func make(_ connection: PostgresConnection, rewrapOnly: Bool?, parts: Int) throws -> RotationPreparation {
-        try make(rewrapOnly: rewrapOnly, parts: parts) { step in try step(connection) }
+        try make(rewrapOnly: rewrapOnly, parts: parts, reader: ConnectionReader(connection: connection))
     }
 
     /// One old KEK's count and highest id (one statement, so one snapshot: DEKs inserted later
@@ -51,23 +44,20 @@ public struct RotationPreparation: Sendable {
     /// The count is the maintained one (sql/100): no scan. The `percentile_disc` over rows ×
     /// parts this replaces sorted every row once per part (~6 µs per row); one statement over
     /// all rows would run past the statement timeout at 100M DEKs.
-    static func scan(kek: Int32, parts: Int, read: Reader) throws -> Scanned {
-        var scanned = Scanned(kek: kek, deks: 0, maxID: 0, cuts: [])
-        try read { connection in
+    static func scan(kek: Int32, parts: Int, reader: some RotationReader) throws -> Scanned {
+        var scanned = try reader.read { connection in
             let row = try connection.query("""
                 SELECT COALESCE((SELECT deks FROM kek_dek_counts_current WHERE kek_id = $1), 0),
                        COALESCE((SELECT max(id) FROM data_keys WHERE kek_id = $1), 0)
                 """, [kek])[0]
-            scanned.deks = try row.decode(0)
-            scanned.maxID = try row.decode(1)
+            return Scanned(kek: kek, deks: try row.decode(0), maxID: try row.decode(1), cuts: [])
         }
         let parts = Int64(max(parts, 1))
         let step = max(1, (scanned.deks + parts - 1) / parts)
         var after: Int64 = 0
         while Int64(scanned.cuts.count) < parts - 1 {
-            var cut: Int64?
-            try read { connection in
-                cut = try connection.query("""
+            let cut: Int64? = try reader.read { connection in
+                try connection.query("""
                     SELECT id FROM data_keys WHERE kek_id = $1 AND id > $2 AND id <= $3 ORDER BY id OFFSET $4 LIMIT 1
                     """, [kek, after, scanned.maxID, step - 1]).first?.decode(0)
             }
@@ -91,4 +81,18 @@ public struct RotationPreparation: Sendable {
             return zip(lowers, uppers).map { RewrapPart(fromKek: kek, toKek: target, afterId: $0, upToId: $1) }
         }
     }
+}
+
+/// How the preparation runs its read-only steps. The rotation job gives each step its own
+/// read-only transaction and renews its lease between steps, so a store of 100M DEKs (minutes
+/// of scanning in all) never holds one statement past the job's statement timeout or one
+/// claim past its lease.
+public protocol RotationReader {
+    func read<T>(_ step: (PostgresConnection) throws -> T) throws -> T
+}
+
+/// Every step straight on one connection.
+struct ConnectionReader: RotationReader {
+    let connection: PostgresConnection
+    func read<T>(_ step: (PostgresConnection) throws -> T) throws -> T { try step(connection) }
 }
