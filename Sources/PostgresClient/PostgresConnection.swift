@@ -17,10 +17,12 @@ import Foundation
 /// PgBouncer hands a server session's name on to the next client that sends none, so an
 /// operator who wants one puts `application_name=` in the connection string.
 public final class PostgresConnection {
-    private var handle: OpaquePointer?
+    var handle: OpaquePointer?
     private var listenedChannels: [String] = []
     private var needsReset = false
-    private var lastStatement = ""
+    var lastStatement = ""
+    /// A statement sent with `send` whose result nobody has read yet; the next call reads it first.
+    var pending: PendingStatement?
     /// True between `BEGIN` and its end in `transaction {}`: a connection lost then must
     /// not be silently re-opened, or the rest of the body would run outside the transaction.
     var insideTransactionBlock = false
@@ -91,6 +93,7 @@ public final class PostgresConnection {
     /// Runs a script of several statements with no parameters (schema migrations).
     /// Only for trusted SQL shipped with the program, never for anything built from input.
     public func executeScript(_ sql: String) throws {
+        finishPending()
         try reconnectIfNeeded()
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
@@ -112,16 +115,26 @@ public final class PostgresConnection {
     }
 
     private func runStatement(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> Outcome {
-        guard parameters.count <= 65_535 else {
-            throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
-        }
+        finishPending()
         try reconnectIfNeeded()
+        let encoded = try Self.encode(parameters)
         lastStatement = sql
-        let encoded = parameters.map { (type(of: $0).postgresTypeOID, $0.postgresBinary()) }
         let result = ParameterBuffers.with(encoded) { types, values, lengths, formats in
             PQexecParams(handle, sql, Int32(encoded.count), types, values, lengths, formats, 1)
         }
         defer { PQclear(result) }
+        return try outcome(of: result)
+    }
+
+    static func encode(_ parameters: [any PostgresEncodable]) throws -> [(oid: UInt32, bytes: [UInt8]?)] {
+        guard parameters.count <= 65_535 else {
+            throw PostgresError(.usage, message: "\(parameters.count) parameters; PostgreSQL accepts at most 65535 (send an array instead)")
+        }
+        return parameters.map { (type(of: $0).postgresTypeOID, $0.postgresBinary()) }
+    }
+
+    /// The rows and counts of a finished statement, or its error.
+    func outcome(of result: OpaquePointer?) throws -> Outcome {
         try check(result)
         return Outcome(
             rows: Self.rows(of: result),
@@ -246,7 +259,7 @@ public final class PostgresConnection {
         return "\(text(PQhost(conn))):\(text(PQport(conn)))/\(text(PQdb(conn)))"
     }
 
-    private static func lastError(_ conn: OpaquePointer?) -> String {
+    static func lastError(_ conn: OpaquePointer?) -> String {
         guard let conn, let message = PQerrorMessage(conn) else { return "out of memory" }
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
     }

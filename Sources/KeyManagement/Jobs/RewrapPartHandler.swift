@@ -4,7 +4,8 @@ import KeyWrapping
 import PostgresClient
 
 /// Runs one `rewrap_part` job: rewraps the DEKs of one id range in batches, each batch
-/// committed with the checkpoint after it, until the range is empty.
+/// committed with the checkpoint after it, until the range is empty. A `RewrapStream`, so the
+/// worker rewraps the next batch while the server writes the last.
 ///
 /// Any worker may hold any part; a part resumed after a crash starts after its last
 /// committed id, so a batch is never lost and never applied twice.
@@ -17,17 +18,17 @@ struct RewrapPartHandler: JobHandler {
             return (try keks.cipher(arguments.part.fromKek), try keks.cipher(arguments.part.toKek))
         }
         let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize, maxRate: arguments.maxRate)
+        var stream = RewrapStream(RewrapStatements(from: old, to: new, upTo: arguments.part.upToId, limit: limit),
+                                  after: checkpoint.afterID)
         while true {
             let (next, finished) = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {
                 try context.batch { connection in
-                    let result = try Rewrap.batch(connection, from: old, to: new, after: checkpoint.afterID,
-                                                  upTo: arguments.part.upToId, limit: limit)
+                    let step = try stream.step(connection)
                     var next = checkpoint
-                    next.afterID = result.lastID ?? checkpoint.afterID
-                    next.rewrapped += Int64(result.rewrapped)
-                    next.failures += result.failures
-                    return ((next, result.lastID == nil),
-                            JobProgress(done: next.rewrapped, checkpoint: next))
+                    next.afterID = step.writtenThrough ?? checkpoint.afterID
+                    next.rewrapped += Int64(step.rewrapped)
+                    next.failures += step.failures
+                    return ((next, step.finished), JobProgress(done: next.rewrapped, checkpoint: next))
                 }
             } moved: { Int($0.0.rewrapped - checkpoint.rewrapped) }
             checkpoint = next

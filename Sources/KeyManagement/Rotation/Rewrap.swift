@@ -15,75 +15,128 @@ public struct RewrapBatchResult: Sendable {
     public var lastID: Int64?
 }
 
-/// The rotation's hot path: moves DEKs from an old KEK to the new one, one batch per call.
+/// The rotation's statements: read a batch of an old KEK's DEKs, write them back moved to the new
+/// KEK. `Rewrap.batch` does both in one transaction; `RewrapStream` overlaps the worker's crypto
+/// with the server's write across batches.
 public enum Rewrap {
-    /// Locks one batch: `$1` old KEK, `$2` after id, `$3` up to id, `$4` limit. Public so that
-    /// `kek bench` can hand the very same text to its Python peer.
-    public static let lockBatchSQL = """
+    /// Reads one batch: `$1` old KEK, `$2` after id, `$3` up to id, `$4` limit. No lock: the
+    /// move below applies only to rows that still hold the bytes read, and locks as it goes.
+    public static let readBatchSQL = """
         SELECT id, wrapped_key FROM data_keys
         WHERE kek_id = $1 AND id > $2 AND id <= $3
-        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED
+        ORDER BY id LIMIT $4
         """
 
     /// Moves one batch: `$1` new KEK, `$2` ids, `$3` bytes read, `$4` new bytes, `$5` old KEK.
+    ///
+    /// A row another transaction holds is skipped, not waited for (`SKIP LOCKED`: the rotation's
+    /// final sweep takes it), so a rotation never waits on, or deadlocks with, an application's
+    /// transaction. A row whose bytes or KEK changed since they were read is left alone, so a
+    /// concurrent writer's change is never overwritten. The lock is `FOR NO KEY UPDATE`, which an
+    /// application's `FOR KEY SHARE` (a foreign key to the DEK) does not conflict with.
     public static let moveBatchSQL = """
         UPDATE data_keys d SET kek_id = $1, wrapped_key = u.new_key
         FROM unnest($2::int8[], $3::bytea[], $4::bytea[]) AS u(id, old_key, new_key)
         WHERE d.id = u.id AND d.kek_id = $5 AND d.wrapped_key = u.old_key
+          AND d.id IN (SELECT f.id FROM data_keys f WHERE f.id = ANY($2::int8[]) AND f.kek_id = $5
+                       FOR NO KEY UPDATE SKIP LOCKED)
         """
 
-    /// Locks up to `limit` DEKs of KEK `old` with ids in `(after, upTo]`, skipping rows other
-    /// transactions hold (the final sweep picks them up), rewraps them in memory and writes
-    /// them back in one statement. Call inside the batch transaction that also records the
-    /// checkpoint. A row that fails to open is left untouched and reported, not fatal.
-    ///
-    /// Each update applies only where the row still holds the bytes read, so a concurrent
-    /// writer's change is never overwritten. The range scan starts at `after` on the
-    /// `(kek_id, id)` index, so a batch costs the same at the end of a large table as at
-    /// its start.
+    /// Reads up to `limit` DEKs of KEK `old` with ids in `(after, upTo]`, rewraps them in memory
+    /// and writes them back, all in the caller's transaction. A row that fails to open is left
+    /// untouched and reported, not fatal. The range scan starts at `after` on the `(kek_id, id)`
+    /// index, so a batch costs the same at the end of a large table as at its start.
     public static func batch(
         _ connection: PostgresConnection, from old: KEKCipher, to new: KEKCipher,
         after: Int64, upTo: Int64 = .max, limit: Int
     ) throws -> RewrapBatchResult {
-        try statements(connection, from: old.kekID, to: new.kekID, after: after, upTo: upTo, limit: limit) { wrapped, id in
+        let statements = RewrapStatements(from: old, to: new, upTo: upTo, limit: limit)
+        let batch = try statements.read(connection, after: after)
+        let rewrapped = try statements.move(batch, on: connection)
+        return RewrapBatchResult(rewrapped: rewrapped, failures: batch.failures, lastID: batch.lastID)
+    }
+}
+
+/// The statements of one rotation pass over an id range, with the rewrap they apply: the real
+/// one, or (for `kek bench`'s limit) one that returns each row's bytes without crypto.
+public struct RewrapStatements {
+    public let from: Int32
+    public let to: Int32
+    public let upTo: Int64
+    public let limit: Int
+    let rewrap: ([UInt8], Int64) throws -> [UInt8]
+
+    public init(from old: KEKCipher, to new: KEKCipher, upTo: Int64 = .max, limit: Int) {
+        self.init(from: old.kekID, to: new.kekID, upTo: upTo, limit: limit) { wrapped, id in
             try KEKCipher.rewrapDEK(wrapped, dekID: id, from: old, to: new)
         }
     }
 
-    /// The statements of `batch` with the rewrap supplied by the caller. `kek bench` runs them
-    /// with a rewrap that returns bytes of the right length without crypto, to measure the
-    /// database's cost of exactly these statements as the limit the rotation is held against.
-    public static func statements(
-        _ connection: PostgresConnection, from old: Int32, to new: Int32,
-        after: Int64, upTo: Int64 = .max, limit: Int, rewrap: ([UInt8], Int64) throws -> [UInt8]
-    ) throws -> RewrapBatchResult {
-        let rows = try connection.query(lockBatchSQL, [old, after, upTo, limit])
-        var ids: [Int64] = []
-        var before: [[UInt8]] = []
-        var after: [[UInt8]] = []
-        var failures: [RewrapFailure] = []
-        ids.reserveCapacity(rows.count)
-        before.reserveCapacity(rows.count)
-        after.reserveCapacity(rows.count)
-        var lastID: Int64?
+    public init(from old: Int32, to new: Int32, upTo: Int64 = .max, limit: Int,
+                rewrap: @escaping ([UInt8], Int64) throws -> [UInt8]) {
+        from = old
+        to = new
+        self.upTo = upTo
+        self.limit = limit
+        self.rewrap = rewrap
+    }
+
+    /// Reads the batch after `after` and rewraps it in memory.
+    func read(_ connection: PostgresConnection, after: Int64) throws -> PreparedBatch {
+        try prepare(try fetch(connection, after: after))
+    }
+
+    /// The rows of the batch after `after`: ids and the bytes they hold.
+    func fetch(_ connection: PostgresConnection, after: Int64) throws -> [Row] {
+        try connection.query(Rewrap.readBatchSQL, [from, after, upTo, limit])
+    }
+
+    /// Rewraps fetched rows in memory: the worker's crypto, no database.
+    func prepare(_ rows: [Row]) throws -> PreparedBatch {
+        var batch = PreparedBatch(capacity: rows.count)
         for row in rows {
             let id: Int64 = try row.decode(0)
             let wrapped: [UInt8] = try row.decode(1)
-            lastID = id
+            batch.lastID = id
             do {
-                after.append(try rewrap(wrapped, id))
-                ids.append(id)
-                before.append(wrapped)
+                batch.after.append(try rewrap(wrapped, id))
+                batch.ids.append(id)
+                batch.before.append(wrapped)
             } catch {
-                failures.append(RewrapFailure(dekId: id, reason: "\(error)"))
+                batch.failures.append(RewrapFailure(dekId: id, reason: "\(error)"))
             }
         }
-        var rewrapped = 0
-        if !ids.isEmpty {
-            rewrapped = try connection.execute(
-                moveBatchSQL, [new, PostgresArray(ids), PostgresArray(before), PostgresArray(after), old])
-        }
-        return RewrapBatchResult(rewrapped: rewrapped, failures: failures, lastID: lastID)
+        return batch
+    }
+
+    /// Moves `batch` and returns the rows moved.
+    func move(_ batch: PreparedBatch, on connection: PostgresConnection) throws -> Int {
+        batch.ids.isEmpty ? 0 : try connection.execute(Rewrap.moveBatchSQL, moveParameters(batch))
+    }
+
+    /// Sends the move of `batch` and returns while the server runs it (nil: nothing to write).
+    func send(_ batch: PreparedBatch, on connection: PostgresConnection) throws -> PendingStatement? {
+        batch.ids.isEmpty ? nil : try connection.send(Rewrap.moveBatchSQL, moveParameters(batch))
+    }
+
+    private func moveParameters(_ batch: PreparedBatch) -> [any PostgresEncodable] {
+        [to, PostgresArray(batch.ids), PostgresArray(batch.before), PostgresArray(batch.after), from]
+    }
+}
+
+/// A batch read and rewrapped in memory, not yet written: ids, the bytes read, the new bytes.
+struct PreparedBatch {
+    var ids: [Int64] = []
+    var before: [[UInt8]] = []
+    var after: [[UInt8]] = []
+    var failures: [RewrapFailure] = []
+    /// The highest id read (failures included); nil when the range had no row left.
+    var lastID: Int64?
+
+    init(capacity: Int) {
+        ids.reserveCapacity(capacity)
+        before.reserveCapacity(capacity)
+        after.reserveCapacity(capacity)
     }
 }
 

@@ -39,7 +39,7 @@ struct BatchExplain: Encodable {
                         repeats: Int = 5) throws -> BatchExplain {
         let middle: Int64 = try connection.query(
             "SELECT coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY id), 0) FROM data_keys WHERE kek_id = $1", [old])[0].decode(0)
-        let batch = try connection.query(Rewrap.lockBatchSQL, [old, middle, Int64.max, batchSize])
+        let batch = try connection.query(Rewrap.readBatchSQL, [old, middle, Int64.max, batchSize])
         let ids: [Int64] = try batch.map { try $0.decode(0) }
         let keys: [[UInt8]] = try batch.map { try $0.decode(1) }
         var moves: [Figures] = []

@@ -3,11 +3,21 @@ import KeyManagement
 import PostgresClient
 
 /// Runs `peer_rewrap.py`, the fair Python peer, on the same rows: it moves every DEK of KEK
-/// `old` to the active KEK `new` with the very SQL text of kek's rotation (handed over here,
-/// so the two cannot drift apart), the same batch size and the same AAD.
+/// `old` to the active KEK `new` with kek's read (plus a lock) and kek's guarded move (handed
+/// over here, so the two cannot drift apart), the same batch size and the same AAD.
 struct PeerRewrap {
     let url: String
     let batchSize: Int
+
+    /// The peer's batch as issue #19 defines it, what a competent engineer writes without
+    /// overlapping crypto and I/O: lock a batch with `FOR UPDATE SKIP LOCKED` (kek's read plus
+    /// the lock), rewrap, move it with one `UPDATE … FROM unnest` guarded like kek's, commit.
+    static let lockBatchSQL = Rewrap.readBatchSQL + " FOR UPDATE SKIP LOCKED"
+    static let moveBatchSQL = """
+        UPDATE data_keys d SET kek_id = $1, wrapped_key = u.new_key
+        FROM unnest($2::int8[], $3::bytea[], $4::bytea[]) AS u(id, old_key, new_key)
+        WHERE d.id = u.id AND d.kek_id = $5 AND d.wrapped_key = u.old_key
+        """
 
     static let packages = "pip install \"psycopg[binary]>=3.2\" cryptography"
 
@@ -21,8 +31,8 @@ struct PeerRewrap {
         environment["PEER_OLD_KEK"] = String(old)
         environment["PEER_NEW_KEK"] = String(new)
         environment["PEER_BATCH"] = String(batchSize)
-        environment["PEER_LOCK_SQL"] = Rewrap.lockBatchSQL
-        environment["PEER_MOVE_SQL"] = Rewrap.moveBatchSQL
+        environment["PEER_LOCK_SQL"] = Self.lockBatchSQL
+        environment["PEER_MOVE_SQL"] = Self.moveBatchSQL
         environment["PEER_CRYPTO"] = crypto ? "1" : "0"
         process.environment = environment
         let output = Pipe()

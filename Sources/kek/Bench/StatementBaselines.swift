@@ -10,28 +10,39 @@ struct StatementBaselines {
     let connection: PostgresConnection
     let batchSize: Int
 
-    /// kek's rotation statements, exactly (`Rewrap.statements`: lock, move with unnest, wrap
-    /// counter, one commit per batch), with each row's own bytes as the "new" key: right length,
-    /// no crypto. The rows end under `new` with bytes bound to `old`; `restore` repairs them.
+    /// kek's rotation statements, exactly (a `RewrapStream`: read, move with unnest sent while the
+    /// next batch is prepared, one commit per batch), with each row's own bytes as the "new" key:
+    /// right length, no crypto. The rows end under `new` with bytes bound to `old`; `restore`
+    /// repairs them.
     func sameStatements(from old: Int32, to new: Int32, label: String) throws -> Int {
-        try loop(label) { after in
-            try connection.transaction {
-                BatchStep(try Rewrap.statements(connection, from: old, to: new, after: after, limit: batchSize) { wrapped, _ in wrapped })
-            }
-        }
+        try drain(RewrapStatements(from: old, to: new, limit: batchSize) { wrapped, _ in wrapped }, label: label)
     }
 
     /// Untimed repair after `sameStatements`: the same statements with kek_id left at `new`,
     /// now really rewrapping each row from `old` to `new`, so every later measurement (and the
     /// final verification) starts from real keys.
     func restore(from old: KEKCipher, to new: KEKCipher) throws {
-        _ = try loop("restoring real keys") { after in
-            try connection.transaction {
-                BatchStep(try Rewrap.statements(connection, from: new.kekID, to: new.kekID, after: after, limit: batchSize) { wrapped, id in
-                    try KEKCipher.rewrapDEK(wrapped, dekID: id, from: old, to: new)
-                })
-            }
+        let statements = RewrapStatements(from: new.kekID, to: new.kekID, limit: batchSize) { wrapped, id in
+            try KEKCipher.rewrapDEK(wrapped, dekID: id, from: old, to: new)
         }
+        _ = try drain(statements, label: "restoring real keys")
+    }
+
+    /// Runs a `RewrapStream` over every row, one transaction per step, as the rotation's parts do.
+    private func drain(_ statements: RewrapStatements, label: String) throws -> Int {
+        var stream = RewrapStream(statements, after: 0)
+        var total = 0
+        while true {
+            let step = try connection.transaction { try stream.step(connection) }
+            if let failure = step.failures.first {
+                throw CommandFailure("\(label): \(step.failures.count) DEKs failed, first \(failure.dekId): \(failure.reason)")
+            }
+            total += step.rewrapped
+            Terminal.progress("\(label): \(Formatting.count(total))")
+            if step.finished { break }
+        }
+        Terminal.endProgress()
+        return total
     }
 
     /// What a rewrite costs when kek_id does not move: lock a batch, write its bytes back.
@@ -43,7 +54,7 @@ struct StatementBaselines {
                 let ids: [Int64] = try batch.map { try $0.decode(0) }
                 let keys: [[UInt8]] = try batch.map { try $0.decode(1) }
                 let rewritten = ids.isEmpty ? 0 : try connection.execute(BatchExplain.rewriteSQL, [PostgresArray(ids), PostgresArray(keys)])
-                return BatchStep(written: rewritten, lastID: ids.last, failures: [])
+                return BatchStep(written: rewritten, lastID: ids.last)
             }
         }
     }
@@ -61,9 +72,6 @@ struct StatementBaselines {
         while true {
             let result = try batch(after)
             guard let last = result.lastID else { break }
-            guard result.failures.isEmpty else {
-                throw CommandFailure("\(label): \(result.failures.count) DEKs failed, first \(result.failures[0].dekId): \(result.failures[0].reason)")
-            }
             after = last
             total += result.written
             Terminal.progress("\(label): \(Formatting.count(total))")
@@ -77,15 +85,4 @@ struct StatementBaselines {
 private struct BatchStep {
     var written: Int
     var lastID: Int64?
-    var failures: [RewrapFailure]
-
-    init(written: Int, lastID: Int64?, failures: [RewrapFailure]) {
-        self.written = written
-        self.lastID = lastID
-        self.failures = failures
-    }
-
-    init(_ result: RewrapBatchResult) {
-        self.init(written: result.rewrapped, lastID: result.lastID, failures: result.failures)
-    }
 }

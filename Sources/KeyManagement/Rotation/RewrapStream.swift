@@ -1,0 +1,52 @@
+import PostgresClient
+
+/// A rotation pass over one id range, one batch transaction per `step`, with the worker's crypto
+/// overlapped with the server's work: each step sends the move of the batch rewrapped in the
+/// step before and, while the server writes it, rewraps the batch it has just read.
+///
+/// Done one after the other, a batch's crypto (about 5 µs a row) left the server idle and the
+/// server's move (about 10 µs a row) left the worker idle. Reading the next batch before the
+/// last one is written is safe because the move applies only where a row still holds the
+/// bytes read (a writer's change in between is never overwritten; the row is left for the
+/// rotation's final sweep) and skips rows another transaction holds.
+///
+/// What a step reports is what its transaction commits: the rows moved and the failures of
+/// the batch written, and the highest id written, the checkpoint to resume after. A batch
+/// read but not yet written is read again on resume, never lost.
+public struct RewrapStream {
+    public let statements: RewrapStatements
+    /// Read and rewrapped, to be written by the next step.
+    private var prepared: PreparedBatch?
+    private var readAfter: Int64
+
+    public init(_ statements: RewrapStatements, after: Int64) {
+        self.statements = statements
+        readAfter = after
+    }
+
+    /// What one step's transaction did.
+    public struct Step: Sendable {
+        public var rewrapped: Int
+        public var failures: [RewrapFailure]
+        /// The highest id this step wrote (failures included), to resume after; nil when it wrote none.
+        public var writtenThrough: Int64?
+        /// True when the range has no row left after this step.
+        public var finished: Bool
+    }
+
+    /// Runs one step inside the caller's transaction (the batch that records its checkpoint).
+    /// Call until `finished`; after a step throws, the transaction rolls back and the stream
+    /// must not be used again (resume from the last committed checkpoint).
+    public mutating func step(_ connection: PostgresConnection) throws -> Step {
+        let written = prepared
+        let rows = try statements.fetch(connection, after: readAfter)
+        let move = try written.flatMap { try statements.send($0, on: connection) }
+        // The overlap: the next batch is rewrapped here while the server runs the move.
+        let next = try statements.prepare(rows)
+        let rewrapped = try move?.affectedRows() ?? 0
+        prepared = next
+        readAfter = next.lastID ?? readAfter
+        return Step(rewrapped: rewrapped, failures: written?.failures ?? [], writtenThrough: written?.lastID,
+                    finished: next.lastID == nil)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import KeyManagement
+import KeyWrapping
+import PostgresClient
+import TestSupport
+import XCTest
+
+/// `RewrapStream`: a batch read in one step is written in the next, so whatever happens to its
+/// rows in between must never be overwritten or waited for.
+final class RewrapStreamTests: XCTestCase {
+    private struct Setup {
+        let f: KeyFixture
+        let old: Int32
+        let new: Int32
+        let ids: [Int64]
+        var stream: RewrapStream
+    }
+
+    /// Ten DEKs under `old`, a new active KEK, and a stream whose first step has read them all.
+    private func readTen() throws -> Setup {
+        let f = try KeyFixture()
+        let old = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.seedDEKs(10)
+        let new = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        let keks = KEKCiphers(connection: f.connection, rootKeys: f.rootKeys)
+        var stream = RewrapStream(RewrapStatements(from: try keks.cipher(old), to: try keks.cipher(new), limit: 100), after: 0)
+        let first = try f.connection.transaction { try stream.step(f.connection) }
+        XCTAssertEqual(first.rewrapped, 0, "the first step only reads")
+        XCTAssertNil(first.writtenThrough)
+        XCTAssertFalse(first.finished)
+        let ids = try f.connection.query("SELECT id FROM data_keys ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+        return Setup(f: f, old: old, new: new, ids: ids, stream: stream)
+    }
+
+    private func kek(of id: Int64, _ f: KeyFixture) throws -> Int32 {
+        try f.connection.query("SELECT kek_id FROM data_keys WHERE id = $1", [id])[0].decode(0)
+    }
+
+    func testARowChangedBetweenReadAndWriteIsLeftAlone() throws {
+        var s = try readTen()
+        let changed = s.ids[3]
+        // Another writer changes the row after the stream read it (here: as the owner, new bytes).
+        let other = try PostgresConnection(s.f.url)
+        try other.execute("UPDATE data_keys SET wrapped_key = set_byte(wrapped_key, 20, get_byte(wrapped_key, 20) # 1) WHERE id = $1",
+                          [changed])
+        let bytes: [UInt8] = try other.query("SELECT wrapped_key FROM data_keys WHERE id = $1", [changed])[0].decode(0)
+        let step = try s.f.connection.transaction { try s.stream.step(s.f.connection) }
+        XCTAssertEqual(step.rewrapped, 9)
+        XCTAssertEqual(step.writtenThrough, s.ids.last)
+        XCTAssertTrue(step.finished)
+        XCTAssertEqual(try kek(of: changed, s.f), s.old, "left for the sweep")
+        XCTAssertEqual(try s.f.connection.query("SELECT wrapped_key FROM data_keys WHERE id = $1", [changed])[0].decode(0, as: [UInt8].self),
+                       bytes, "the writer's bytes were not overwritten")
+    }
+
+    func testARowAnotherTransactionHoldsIsSkippedNotWaitedFor() throws {
+        var s = try readTen()
+        let held = s.ids[5], shared = s.ids[6]
+        let holder = try PostgresConnection(s.f.url)
+        try holder.execute("BEGIN")
+        try holder.query("SELECT 1 FROM data_keys WHERE id = $1 FOR UPDATE", [held])
+        // A foreign key's lock (an application referencing the DEK) does not stop the move.
+        try holder.query("SELECT 1 FROM data_keys WHERE id = $1 FOR KEY SHARE", [shared])
+        s.f.connection.transactionSettings["lock_timeout"] = "30s"
+        let step = try s.f.connection.transaction { try s.stream.step(s.f.connection) }
+        try holder.execute("ROLLBACK")
+        XCTAssertEqual(step.rewrapped, 9)
+        XCTAssertEqual(try kek(of: held, s.f), s.old, "skipped, left for the sweep")
+        XCTAssertEqual(try kek(of: shared, s.f), s.new)
+        // The sweep's one-transaction batch takes it once it is free.
+        let keks = KEKCiphers(connection: s.f.connection, rootKeys: s.f.rootKeys)
+        let swept = try s.f.connection.transaction {
+            try Rewrap.batch(s.f.connection, from: try keks.cipher(s.old), to: try keks.cipher(s.new), after: 0, limit: 100)
+        }
+        XCTAssertEqual(swept.rewrapped, 1)
+        XCTAssertEqual(try s.f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [s.new]), 10)
+    }
+
+    func testARolledBackStepIsReadAgainFromTheCheckpoint() throws {
+        var s = try readTen()
+        struct Abandon: Error {}
+        XCTAssertThrowsError(try s.f.connection.transaction {
+            _ = try s.stream.step(s.f.connection)
+            throw Abandon()
+        })
+        XCTAssertEqual(try s.f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [s.old]), 10, "nothing moved")
+        // A resumed pass starts from the last committed checkpoint (here: before every row).
+        let keks = KEKCiphers(connection: s.f.connection, rootKeys: s.f.rootKeys)
+        var resumed = RewrapStream(RewrapStatements(from: try keks.cipher(s.old), to: try keks.cipher(s.new), limit: 4), after: 0)
+        var moved = 0, steps = 0
+        while true {
+            let step = try s.f.connection.transaction { try resumed.step(s.f.connection) }
+            moved += step.rewrapped
+            steps += 1
+            if step.finished { break }
+        }
+        XCTAssertEqual(moved, 10)
+        XCTAssertEqual(steps, 4, "batches of 4, 4, 2: one step reads the first, each later one writes one")
+        XCTAssertEqual(try s.f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [s.new]), 10)
+        XCTAssertEqual(try s.f.count("SELECT kek_wraps($1)", [s.new]), 10)
+    }
+}
