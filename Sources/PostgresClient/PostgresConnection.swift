@@ -143,7 +143,7 @@ public final class PostgresConnection {
         )
     }
 
-    private func check(_ result: OpaquePointer?) throws {
+    func check(_ result: OpaquePointer?) throws {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
@@ -171,7 +171,7 @@ public final class PostgresConnection {
         )
     }
 
-    private static func rows(of result: OpaquePointer?) -> [Row] {
+    static func rows(of result: OpaquePointer?) -> [Row] {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
         guard rowCount > 0 else { return [] }

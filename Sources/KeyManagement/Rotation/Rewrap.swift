@@ -83,15 +83,17 @@ public struct RewrapStatements {
 
     /// Reads the batch after `after` and rewraps it in memory.
     func read(_ connection: PostgresConnection, after: Int64) throws -> PreparedBatch {
-        try prepare(try fetch(connection, after: after))
+        try prepare(try connection.query(Rewrap.readBatchSQL, readValues(after: after)))
     }
 
-    /// The rows of the batch after `after`: ids and the bytes they hold.
-    func fetch(_ connection: PostgresConnection, after: Int64) throws -> [Row] {
-        try connection.query(Rewrap.readBatchSQL, [from, after, upTo, limit])
+    /// Sends the read of the batch after `after` and returns while the server runs it.
+    func sendRead(_ connection: PostgresConnection, after: Int64) throws -> PendingStatement {
+        try connection.send(Rewrap.readBatchSQL, readValues(after: after))
     }
 
-    /// Rewraps fetched rows in memory: the worker's crypto, no database.
+    private func readValues(after: Int64) -> [any PostgresEncodable] { [from, after, upTo, limit] }
+
+    /// Rewraps read rows in memory: the worker's crypto, no database.
     func prepare(_ rows: [Row]) throws -> PreparedBatch {
         var batch = PreparedBatch(capacity: rows.count)
         for row in rows {
@@ -111,15 +113,15 @@ public struct RewrapStatements {
 
     /// Moves `batch` and returns the rows moved.
     func move(_ batch: PreparedBatch, on connection: PostgresConnection) throws -> Int {
-        batch.ids.isEmpty ? 0 : try connection.execute(Rewrap.moveBatchSQL, moveParameters(batch))
+        batch.ids.isEmpty ? 0 : try connection.execute(Rewrap.moveBatchSQL, moveValues(batch))
     }
 
-    /// Sends the move of `batch` and returns while the server runs it (nil: nothing to write).
-    func send(_ batch: PreparedBatch, on connection: PostgresConnection) throws -> PendingStatement? {
-        batch.ids.isEmpty ? nil : try connection.send(Rewrap.moveBatchSQL, moveParameters(batch))
+    /// The move's parameters encoded for `send` (nil: nothing to move).
+    func moveParameters(_ batch: PreparedBatch) throws -> PostgresParameters? {
+        batch.ids.isEmpty ? nil : try PostgresParameters(moveValues(batch))
     }
 
-    private func moveParameters(_ batch: PreparedBatch) -> [any PostgresEncodable] {
+    private func moveValues(_ batch: PreparedBatch) -> [any PostgresEncodable] {
         [to, PostgresArray(batch.ids), PostgresArray(batch.before), PostgresArray(batch.after), from]
     }
 }

@@ -1,11 +1,12 @@
 import PostgresClient
 
-/// A rotation pass over one id range, one batch transaction per `step`, with the worker's crypto
-/// overlapped with the server's work: each step sends the move of the batch rewrapped in the
-/// step before and, while the server writes it, rewraps the batch it has just read.
+/// A rotation pass over one id range, one batch transaction per `step`, with the worker's work
+/// overlapped with the server's: each step sends the read of the next batch, encodes the move of
+/// the batch rewrapped in the step before while the server reads, sends that move and, while the
+/// server writes, decodes and rewraps the batch just read.
 ///
-/// Done one after the other, a batch's crypto (about 5 µs a row) left the server idle and the
-/// server's move (about 10 µs a row) left the worker idle. Reading the next batch before the
+/// Done one after the other, a batch's crypto and encoding (about 5 µs a row) left the server
+/// idle and the server's move (about 10 µs a row) left the worker idle. Reading the next batch before the
 /// last one is written is safe because the move applies only where a row still holds the
 /// bytes read (a writer's change in between is never overwritten; the row is left for the
 /// rotation's final sweep) and skips rows another transaction holds.
@@ -39,10 +40,13 @@ public struct RewrapStream {
     /// must not be used again (resume from the last committed checkpoint).
     public mutating func step(_ connection: PostgresConnection) throws -> Step {
         let written = prepared
-        let rows = try statements.fetch(connection, after: readAfter)
-        let move = try written.flatMap { try statements.send($0, on: connection) }
-        // The overlap: the next batch is rewrapped here while the server runs the move.
-        let next = try statements.prepare(rows)
+        // Two overlaps: the worker encodes the last batch's move while the server reads the next
+        // batch, then decodes and rewraps that batch while the server runs the move.
+        let read = try statements.sendRead(connection, after: readAfter)
+        let moveParameters = try written.flatMap { try statements.moveParameters($0) }
+        try read.finish()
+        let move = try moveParameters.map { try connection.send(Rewrap.moveBatchSQL, $0) }
+        let next = try statements.prepare(try read.rows())
         let rewrapped = try move?.affectedRows() ?? 0
         prepared = next
         readAfter = next.lastID ?? readAfter

@@ -11,22 +11,26 @@ struct StatementBaselines {
     let batchSize: Int
 
     /// kek's rotation statements, exactly (a `RewrapStream`: read, move with unnest sent while the
-    /// next batch is prepared, one commit per batch), with each row's own bytes as the "new" key:
-    /// right length, no crypto. The rows end under `new` with bytes bound to `old`; `restore`
-    /// repairs them.
+    /// next batch is prepared, one commit per batch), with each row's own bytes masked as the "new"
+    /// key: right length, changed like a real rewrap's (so the server logs and counts a wrap for
+    /// each, as it does in a rotation), no crypto. The rows end under `new` with masked bytes bound
+    /// to `old`; `restore` repairs them.
     func sameStatements(from old: Int32, to new: Int32, label: String) throws -> Int {
-        try drain(RewrapStatements(from: old, to: new, limit: batchSize) { wrapped, _ in wrapped }, label: label)
+        try drain(RewrapStatements(from: old, to: new, limit: batchSize) { wrapped, _ in Self.masked(wrapped) }, label: label)
     }
 
     /// Untimed repair after `sameStatements`: the same statements with kek_id left at `new`,
-    /// now really rewrapping each row from `old` to `new`, so every later measurement (and the
-    /// final verification) starts from real keys.
+    /// now really rewrapping each row's unmasked bytes from `old` to `new`, so every later
+    /// measurement (and the final verification) starts from real keys.
     func restore(from old: KEKCipher, to new: KEKCipher) throws {
         let statements = RewrapStatements(from: new.kekID, to: new.kekID, limit: batchSize) { wrapped, id in
-            try KEKCipher.rewrapDEK(wrapped, dekID: id, from: old, to: new)
+            try KEKCipher.rewrapDEK(Self.masked(wrapped), dekID: id, from: old, to: new)
         }
         _ = try drain(statements, label: "restoring real keys")
     }
+
+    /// Every byte flipped by a constant: costs nothing next to crypto, and undoes itself.
+    private static func masked(_ bytes: [UInt8]) -> [UInt8] { bytes.map { $0 ^ 0x5A } }
 
     /// Runs a `RewrapStream` over every row, one transaction per step, as the rotation's parts do.
     private func drain(_ statements: RewrapStatements, label: String) throws -> Int {

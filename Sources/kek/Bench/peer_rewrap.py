@@ -8,7 +8,8 @@ bytes (the database's statement trigger counts the wraps, as for kek); then one 
 
 With PEER_CRYPTO=1 it really rewraps (AES-256-GCM from `cryptography`: open under the old KEK,
 seal under the new one with a fresh nonce); with PEER_CRYPTO=0 it writes each row's own bytes
-back (right length, no crypto), to show the Python driver's cost of the same statements.
+back masked (every byte XOR 0x5A, as kek bench's own no-crypto line does: right length, changed
+like a rewrap's, no crypto), to show the Python driver's cost of the same statements.
 Needs: pip install "psycopg[binary]>=3.2" cryptography
 
 Environment: PEER_DSN, PEER_ROOT_KEYS (KEK_ROOT_KEYS format), PEER_OLD_KEK, PEER_NEW_KEK,
@@ -45,6 +46,9 @@ def kek_ciphers(conn, roots, ids):
     return ciphers
 
 
+MASK = bytes(value ^ 0x5A for value in range(256))
+
+
 def main():
     env = os.environ
     roots = dict(entry.strip().split(":", 1) for entry in env["PEER_ROOT_KEYS"].split(",") if entry.strip())
@@ -68,7 +72,7 @@ def main():
                     after_keys = [seal(new, open_envelope(old, wrapped, f"dek/v1|dek={dek}|kek={old_id}".encode()),
                                        f"dek/v1|dek={dek}|kek={new_id}".encode()) for dek, wrapped in zip(ids, before)]
                 else:
-                    after_keys = before
+                    after_keys = [wrapped.translate(MASK) for wrapped in before]
                 cursor.execute(move_sql, (new_id, ids, before, after_keys, old_id))
             total += len(rows)
             after = rows[-1][0]
