@@ -135,19 +135,23 @@ struct RewrapBenchmark {
         return line
     }
 
-    /// A real rotation through the job queue, timed from enqueue to completion.
+    /// A real rotation through the job queue, timed from enqueue to completion by the job's own
+    /// timestamps (the database's clock): not the workers' start and stop around it, nor how
+    /// often the benchmark looks at the job. An operator's workers are already running.
     private func rotation(_ name: String, _ role: BenchLine.Role, workers: Int, maxRate: Double? = nil, reset: Bool = true) throws -> BenchLine {
         try measure(name, role, reset: reset) {
             let moving: Int = try connection.query("SELECT count(*) FROM data_keys")[0].decode(0)
             var configuration = WorkerConfiguration(databaseURL: url, workerID: "bench-\(workers)")
             configuration.concurrency = workers
             configuration.pollInterval = 0.2
-            try InProcessWorker.running(configuration, stopTimeout: 30) {
+            let job = try InProcessWorker.running(configuration, stopTimeout: 30) {
                 let request = try KeyJobKinds.rotationRequest(RotationArguments(batchSize: batchSize, maxRate: maxRate))
                 let job = try JobQueue(connection: connection).enqueue(request)
                 try JobWaiter.wait(connection, jobID: job.id, label: name, interval: 0.2, expectWorkers: false)
+                return try JobQueue(connection: connection).job(job.id)
             }
-            return Measured(rows: moving)
+            guard let job, let finished = job.finishedAt else { throw CommandFailure("\(name): the rotation job has no finish time") }
+            return Measured(rows: moving, seconds: finished.timeIntervalSince(job.createdAt))
         }
     }
 
