@@ -97,6 +97,9 @@ struct ReencryptHandler: JobHandler {
         let all = checkpoint.keks
         while true {
             let failed = checkpoint.failures.map(\.dekId)
+            // Most passes leave nothing: the maintained counts say so without walking the index
+            // ranges the main walk filled with dead entries.
+            if try context.read({ try DEKCounts.nothingLeftBut(failed, under: all, $0) }) { return }
             let left = try context.read { try ReencryptStart.remaining($0, keks: all, excluding: failed) }
             if left.isEmpty { return }
             guard Date() < deadline else {

@@ -12,6 +12,8 @@ struct RotateKEKHandler: JobHandler {
     /// How often the parent looks at its parts: it sleeps through the whole rotation, so each
     /// look costs one claim and one small query, and the last part's end is noticed within this.
     static let partsPollSeconds = 0.1
+    /// The DEK ids one sweep statement covers at most (see `sweepAndFinish`).
+    static let sweepWindow: Int64 = 1_000_000
 
     func run(_ context: JobContext, _ arguments: RotationArguments, _ checkpoint: RotationCheckpoint?) throws -> JobOutcome {
         let rootKeys = try RootKeys.fromEnvironment()
@@ -93,15 +95,24 @@ struct RotateKEKHandler: JobHandler {
         var failures: [RewrapFailure] = []
         let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize ?? RotationArguments.defaultBatchSize,
                                                          maxRate: arguments.maxRate)
-        for _ in 1...50 {
+        for pass in 1...50 {
+            // The maintained counts say, without a scan, whether anything is left to sweep: most
+            // rotations leave nothing, and a sweep walks the old KEKs' index ranges, which the
+            // parts have just filled with dead entries (0.8 s per 1M DEKs moved, measured).
+            if try context.read({ try DEKCounts.nothingLeftBut(failures.map(\.dekId), under: start.oldKeks, $0) }) { break }
+            if pass > 1 { try context.wait(0.2) }
+            let end = try context.read { try RotationSteps.highestDEKID($0) }
             for old in olds {
                 var after: Int64 = 0
-                while true {
+                while after < end {
+                    // An id window per statement, so no statement walks more than `sweepWindow`
+                    // dead entries, however large the store (the job's statement_timeout).
+                    let window = min(end, after + Self.sweepWindow)
                     let current = checkpoint
                     // The sweep shares the parts' cap: it is the same rotation to the database.
                     let result = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {
                         try context.batch { connection in
-                            let result = try Rewrap.batch(connection, from: old, to: new, after: after, limit: limit)
+                            let result = try Rewrap.batch(connection, from: old, to: new, after: after, upTo: window, limit: limit)
                             var next = current
                             next.swept += Int64(result.rewrapped)
                             return (result, JobProgress(done: next.partsDone + next.swept, checkpoint: next))
@@ -110,13 +121,9 @@ struct RotateKEKHandler: JobHandler {
                     checkpoint.swept += Int64(result.rewrapped)
                     let known = Set(failures.map(\.dekId))
                     failures += result.failures.filter { !known.contains($0.dekId) }
-                    guard let last = result.lastID else { break }
-                    after = last
+                    after = result.lastID ?? window
                 }
             }
-            let left = try context.read { try RotationSteps.remaining($0, oldKeks: start.oldKeks) }
-            if left <= Int64(Set(failures.map(\.dekId)).count) { break }
-            try context.wait(0.2)
         }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept

@@ -50,6 +50,18 @@ public enum DEKCounts {
                              [PostgresArray(keks)])[0].decode(0)
     }
 
+    /// True when the only DEKs left under `keks` are some of `ids` (those that failed to open),
+    /// by the maintained counts and primary-key look-ups: no walk of the KEKs' index ranges,
+    /// which a pass that moved their DEKs away has filled with dead entries.
+    public static func nothingLeftBut(_ ids: [Int64], under keks: [Int32], _ connection: PostgresConnection) throws -> Bool {
+        let left = try total(connection, keks: keks)
+        guard left > 0 else { return true }
+        let stillThere: Int64 = ids.isEmpty ? 0 : try connection.query(
+            "SELECT count(*) FROM data_keys WHERE id = ANY($1::int8[]) AND kek_id = ANY($2::int4[])",
+            [PostgresArray(ids), PostgresArray(keks)])[0].decode(0)
+        return left == stillThere
+    }
+
     /// The same counts by a scan of `data_keys` (`count(*) GROUP BY kek_id`): what the
     /// maintained counts must always equal. For tests and checks, never for a status refresh.
     public static func exact(_ connection: PostgresConnection) throws -> [Int32: Int64] {

@@ -72,6 +72,11 @@ public enum RotationSteps {
         return total
     }
 
+    /// The highest DEK id (0 with none): where a sweep's id windows end. The primary key's last entry.
+    public static func highestDEKID(_ connection: PostgresConnection) throws -> Int64 {
+        try connection.query("SELECT COALESCE(max(id), 0)::int8 FROM data_keys")[0].decode(0)
+    }
+
     /// DEKs still under any of `oldKeks`.
     public static func remaining(_ connection: PostgresConnection, oldKeks: [Int32]) throws -> Int64 {
         try connection.query("SELECT count(*) FROM data_keys WHERE kek_id = ANY($1::int4[])", [PostgresArray(oldKeks)])[0].decode(0)
