@@ -1,0 +1,42 @@
+import Foundation
+import KeyManagement
+import PostgresClient
+import XCTest
+
+/// The rotation's sweep: a DEK the parts could not take (an application held it) is found by the
+/// sweep, which the maintained counts send looking and which walks the old KEK's ids in windows.
+final class RotationSweepEndToEndTests: XCTestCase {
+    func testADEKHeldThroughThePartsIsSweptAcrossIdWindows() throws {
+        let scenario = try RotationScenario(secrets: 500)
+        let old = scenario.firstKEK
+        // DEKs far up the id space, so the sweep needs several of its 1M-id windows to reach them.
+        try scenario.connection.execute("ALTER TABLE data_keys ALTER COLUMN id RESTART WITH 2500000")
+        let keks = KEKCiphers(connection: scenario.connection, rootKeys: scenario.rootKeys)
+        let high = try scenario.connection.transaction { try (0..<5).map { _ in try DataKeys.create(scenario.connection, under: try keks.active()).dekID } }
+        let held = high[2]
+        XCTAssertGreaterThan(held, 2_000_000, "past two of the sweep's windows (RotateKEKHandler.sweepWindow, 1M ids)")
+
+        let application = try PostgresConnection(scenario.url)
+        try application.execute("BEGIN")
+        try application.execute("SELECT 1 FROM data_keys WHERE id = $1 FOR UPDATE", [held])
+        let worker = try scenario.worker("s1")
+        defer { scenario.kek.send(SIGKILL, to: worker.process) }
+        let job = try scenario.enqueueRotation(["--batch-size", "100"])
+        // Every DEK but the held one moves; the rotation keeps sweeping while it is held.
+        let deadline = Date().addingTimeInterval(120)
+        while try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [old]) > 1, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [old]), 1)
+        XCTAssertEqual(try scenario.connection.query("SELECT kek_id FROM data_keys WHERE id = $1", [held])[0].decode(0, as: Int32.self), old)
+        XCTAssertEqual(try scenario.state(ofJob: job), "running", "the rotation must not end while a DEK is left")
+        try application.execute("COMMIT")
+
+        XCTAssertEqual(try scenario.waitForEnd(of: job, timeout: 120), "completed")
+        let new: Int32 = try scenario.connection.query("SELECT id FROM keks WHERE state = 'active'")[0].decode(0)
+        XCTAssertEqual(try scenario.connection.query("SELECT kek_id FROM data_keys WHERE id = $1", [held])[0].decode(0, as: Int32.self), new)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [old]), 0)
+        XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [old])[0].decode(0, as: String.self), "retired")
+        XCTAssertEqual(try scenario.kek.run(["verify"]).status, 0)
+    }
+}
