@@ -100,3 +100,34 @@ final class RewrapStreamTests: XCTestCase {
         XCTAssertEqual(try s.f.count("SELECT kek_wraps($1)", [s.new]), 10)
     }
 }
+
+/// The move's plan with statistics that lie about the old KEK (what a store looks like right
+/// after a bulk import, or after the previous rotation moved every DEK under it).
+final class RewrapMovePlanTests: XCTestCase {
+    func testTheMoveStartsFromTheBatchIdsWhenStatisticsSayTheOldKEKIsEmpty() throws {
+        let f = try KeyFixture()
+        let first = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.seedDEKs(3_000)
+        try f.connection.execute("ALTER TABLE data_keys SET (autovacuum_enabled = false)")
+        try f.connection.executeScript("ANALYZE data_keys")
+        // Every DEK moves to `second` after the statistics were taken: they say `second` has none.
+        let second = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        let keks = KEKCiphers(connection: f.connection, rootKeys: f.rootKeys)
+        let moved = try f.connection.transaction {
+            try Rewrap.batch(f.connection, from: try keks.cipher(first), to: try keks.cipher(second), after: 0, limit: 3_000)
+        }
+        XCTAssertEqual(moved.rewrapped, 3_000)
+        let third = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        let batch = try f.connection.query("SELECT id, wrapped_key FROM data_keys WHERE kek_id = $1 ORDER BY id LIMIT 500", [second])
+        let ids: [Int64] = try batch.map { try $0.decode(0) }
+        let bytes: [[UInt8]] = try batch.map { try $0.decode(1) }
+        let plan: String = try f.connection.transaction {
+            let text = try f.connection.query("EXPLAIN (FORMAT JSON) " + Rewrap.moveBatchSQL,
+                                              [third, PostgresArray(ids), PostgresArray(bytes), PostgresArray(bytes), second])
+            return try text[0].decode(0)
+        }
+        XCTAssertTrue(plan.contains("data_keys_pkey"), plan)
+        XCTAssertFalse(plan.contains("kek_id_id"), "no walk of the old KEK's index range: \(plan)")
+        XCTAssertFalse(plan.contains("SubPlan"), "no sub-select re-run per row: \(plan)")
+    }
+}
