@@ -32,8 +32,16 @@ final class JobArgumentBoundsTests: XCTestCase {
     }
 
     func testAThrottledBatchIsAtMostAQuarterSecondOfTheCap() {
-        XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: 2000), 500)
+        XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: 200), 50)
         XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: nil), 2000)
         XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: 1), 1)
+        XCTAssertEqual(JobArgumentBounds.throttledBatchSize(10, maxRate: 2000), 10)
+    }
+
+    /// A short burst for the applications beside a throttled rotation: 25 ms of the cap, at least 100 rows.
+    func testAThrottledBatchIsTwentyFiveMillisecondsOfTheCapAndAtLeastAHundredRows() {
+        XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: 25_000), 625)
+        XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: 2000), 100)
+        XCTAssertEqual(JobArgumentBounds.throttledBatchSize(2000, maxRate: 1_000_000), 2000)
     }
 }

@@ -35,12 +35,12 @@ final class ApplicationWriter: Sendable {
     }
 
     /// Stops the writer and returns the latencies it measured.
-    func stop(label: String) throws -> LatencyFigures {
+    func stop() throws -> LatencySample {
         state.withLock { $0.stopRequested = true }
         finished.wait()
         let final = state.withLock { $0 }
         if let failure = final.failure { throw CommandFailure("the application writer failed: \(failure)") }
-        return LatencyFigures(label: label, milliseconds: final.latencies, retries: final.retries)
+        return LatencySample(milliseconds: final.latencies, retries: final.retries)
     }
 
     private func writeUntilStopped() throws {
@@ -82,7 +82,14 @@ final class ApplicationWriter: Sendable {
     }
 }
 
-/// p50/p99 of one phase's insert latencies.
+/// What one writer measured: each insert's latency, and how many inserts were retried.
+struct LatencySample {
+    var milliseconds: [Double]
+    var retries: Int
+}
+
+/// p50/p99 of one phase's insert latencies (pooled over its windows), and what the server did
+/// in the background meanwhile.
 struct LatencyFigures: Encodable {
     var label: String
     var inserts: Int
@@ -90,14 +97,15 @@ struct LatencyFigures: Encodable {
     var p99Milliseconds: Double
     var maxMilliseconds: Double
     var retries: Int
+    var activity: PhaseActivity
 
     enum CodingKeys: String, CodingKey {
-        case label, inserts, retries
+        case label, inserts, retries, activity
         case p50Milliseconds = "p50_milliseconds", p99Milliseconds = "p99_milliseconds", maxMilliseconds = "max_milliseconds"
     }
 
-    init(label: String, milliseconds: [Double], retries: Int) {
-        let sorted = milliseconds.sorted()
+    init(label: String, samples: [LatencySample], activity: PhaseActivity) {
+        let sorted = samples.flatMap(\.milliseconds).sorted()
         func percentile(_ fraction: Double) -> Double {
             sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
         }
@@ -106,6 +114,7 @@ struct LatencyFigures: Encodable {
         p50Milliseconds = percentile(0.5)
         p99Milliseconds = percentile(0.99)
         maxMilliseconds = sorted.last ?? 0
-        self.retries = retries
+        retries = samples.reduce(0) { $0 + $1.retries }
+        self.activity = activity
     }
 }

@@ -20,7 +20,8 @@ extension Command {
             .value("rows", "N", "DEKs to seed.", default: "1000000"),
             .value("batch-size", "N", "Rows per batch, for kek, the baselines and the peer alike.", default: "2000"),
             .flag("peer", "Also run the fair Python peer on the same rows."),
-            .value("idle", "DURATION", "How long the application writes with no rotation, for its idle latency.", default: "10s"),
+            .value("idle", "DURATION", "How long the application writes with no rotation, before each rotation, for its idle latency.",
+                   default: "10s"),
             .flag("json", "Print JSON."),
         ],
         run: { arguments in

@@ -71,7 +71,8 @@ struct BenchReport: Encodable {
         sections += ["", "application insert-a-secret latency (\(Int(results.insertsPerSecond)) inserts/s on its own connection):"]
         sections += results.latencies.map {
             "  \($0.label): p50 \(Self.format($0.p50Milliseconds)) ms, p99 \(Self.format($0.p99Milliseconds)) ms, "
-                + "max \(Self.format($0.maxMilliseconds)) ms over \(Formatting.count($0.inserts)) inserts, \($0.retries) retried"
+                + "max \(Self.format($0.maxMilliseconds)) ms over \(Formatting.count($0.inserts)) inserts, \($0.retries) retried; "
+                + $0.activity.summary
         }
         if let explain = results.explain { sections += [""] + explain.summary }
         sections += breakdown

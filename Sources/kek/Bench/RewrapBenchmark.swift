@@ -156,26 +156,39 @@ struct RewrapBenchmark {
     }
 
     /// An application's insert-a-secret latency idle, during an unthrottled rotation and during
-    /// one throttled to `maxRate` (half the unthrottled 1-loop rate of this run).
+    /// one throttled to `maxRate` (half the unthrottled 1-loop rate of this run). Every phase
+    /// starts from the reset state; the idle figure pools two windows of `idleSeconds`, one just
+    /// before each rotation, so the other load of the shared machine weighs on the idle reference
+    /// as on the phases it is compared with (one idle window's p99 was seen to triple from one
+    /// 10 s to the next when another job started), on a sample nearer theirs in size.
     private func applicationImpact(maxRate: Double, into latencies: inout [LatencyFigures]) throws -> [BenchLine] {
-        func writing<T>(_ label: String, _ body: () throws -> T) throws -> T {
+        func writing<T>(_ body: () throws -> T) throws -> (result: T, sample: LatencySample, activity: PhaseActivity) {
             try resetTable()
+            let before = try PhaseActivity.Counters.read(connection)
             let writer = ApplicationWriter(url: url, insertsPerSecond: Self.applicationInsertsPerSecond)
             writer.start()
             let result = try body()
-            latencies.append(try writer.stop(label: label))
-            return result
+            let sample = try writer.stop()
+            return (result, sample, PhaseActivity(from: before, to: try .read(connection)))
         }
-        Terminal.note("application inserting secrets, idle, \(Formatting.duration(idleSeconds))...")
-        try writing("idle") { Thread.sleep(forTimeInterval: idleSeconds) }
-        let unthrottled = try writing("during an unthrottled rotation (1 loop)") {
-            try rotation("(h) kek rotation, 1 loop, application writing", .other, workers: 1, reset: false)
+        func idle() throws -> (result: Void, sample: LatencySample, activity: PhaseActivity) {
+            Terminal.note("application inserting secrets, idle, \(Formatting.duration(idleSeconds))...")
+            return try writing { Thread.sleep(forTimeInterval: idleSeconds) }
         }
+        let idleBefore = try idle()
+        let unthrottled = try writing { try rotation("(h) kek rotation, 1 loop, application writing", .other, workers: 1, reset: false) }
+        let idleBetween = try idle()
         let rate = Int(maxRate.rounded())
-        let throttled = try writing("during a rotation at --max-rate \(Formatting.count(rate))") {
+        let throttled = try writing {
             try rotation("(i) kek rotation, --max-rate \(Formatting.count(rate)), application writing", .other, workers: 1, maxRate: Double(rate), reset: false)
         }
-        return [unthrottled, throttled]
+        latencies += [
+            LatencyFigures(label: "idle (2 × \(Formatting.duration(idleSeconds)), one before each rotation)",
+                           samples: [idleBefore.sample, idleBetween.sample], activity: PhaseActivity(adding: [idleBefore.activity, idleBetween.activity])),
+            LatencyFigures(label: "during an unthrottled rotation (1 loop)", samples: [unthrottled.sample], activity: unthrottled.activity),
+            LatencyFigures(label: "during a rotation at --max-rate \(Formatting.count(rate))", samples: [throttled.sample], activity: throttled.activity),
+        ]
+        return [unthrottled.result, throttled.result]
     }
 
     /// Opens every KEK and DEK, so a benchmark that broke a key cannot pass unnoticed.
