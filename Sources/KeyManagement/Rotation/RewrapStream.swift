@@ -40,13 +40,21 @@ public struct RewrapStream {
     /// must not be used again (resume from the last committed checkpoint).
     public mutating func step(_ connection: PostgresConnection) throws -> Step {
         let written = prepared
-        // Two overlaps: the worker encodes the last batch's move while the server reads the next
-        // batch, then decodes and rewraps that batch while the server runs the move.
+        // The overlaps: the worker encodes the last batch's move while the server reads the next
+        // batch, turns the read rows into values while the server locks the last batch, and
+        // decodes and rewraps the next batch while the server moves the last.
         let read = try statements.sendRead(connection, after: readAfter)
-        let moveParameters = try written.flatMap { try statements.moveParameters($0) }
+        var moveParameters = try written.flatMap { try statements.moveParameters($0) }
         try read.finish()
-        let move = try moveParameters.map { try connection.send(Rewrap.moveBatchSQL, $0) }
-        let next = try statements.prepare(try read.rows())
+        let lock = try written.flatMap { try statements.sendLock($0, on: connection) }
+        let rows = try read.rows()
+        var move: PendingStatement?
+        if let written, let lock {
+            let held = written.keeping(try statements.lockedIDs(try lock.rows()))
+            if held.ids.count < written.ids.count { moveParameters = try statements.moveParameters(held) }
+            move = try moveParameters.map { try connection.send(Rewrap.moveBatchSQL, $0) }
+        }
+        let next = try statements.prepare(rows)
         let rewrapped = try move?.affectedRows() ?? 0
         prepared = next
         readAfter = next.lastID ?? readAfter

@@ -11,13 +11,9 @@ struct PeerRewrap {
 
     /// The peer's batch as issue #19 defines it, what a competent engineer writes without
     /// overlapping crypto and I/O: lock a batch with `FOR UPDATE SKIP LOCKED` (kek's read plus
-    /// the lock), rewrap, move it with one `UPDATE … FROM unnest` guarded like kek's, commit.
+    /// the lock), rewrap, move it with kek's own `UPDATE … FROM unnest`, commit.
     static let lockBatchSQL = Rewrap.readBatchSQL + " FOR UPDATE SKIP LOCKED"
-    static let moveBatchSQL = """
-        UPDATE data_keys d SET kek_id = $1, wrapped_key = u.new_key
-        FROM unnest($2::int8[], $3::bytea[], $4::bytea[]) AS u(id, old_key, new_key)
-        WHERE d.id = u.id AND d.kek_id = $5 AND d.wrapped_key = u.old_key
-        """
+    static let moveBatchSQL = Rewrap.moveBatchSQL
 
     static let packages = "pip install \"psycopg[binary]>=3.2\" cryptography"
 
