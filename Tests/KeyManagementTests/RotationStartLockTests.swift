@@ -78,7 +78,8 @@ final class RotationStartLockTests: XCTestCase {
 
         XCTAssertEqual(start.total, 40, "the application's DEK was not committed when the rotation counted")
         XCTAssertEqual(parts.count, 2)
-        XCTAssertEqual(try RotationSteps.remaining(logins.fixture.connection, oldKeks: start.oldKeks), 41,
+        XCTAssertEqual(try logins.fixture.count("SELECT count(*) FROM data_keys WHERE kek_id = ANY($1::int4[])",
+                                                [PostgresArray(start.oldKeks)]), 41,
                        "the application's DEK is under the demoted KEK: the rotation's sweep moves it")
         XCTAssertNil(try AuditLog.verify(logins.fixture.connection).firstBrokenRow)
     }

@@ -64,8 +64,7 @@ public enum Rewrap {
         after: Int64, upTo: Int64 = .max, limit: Int
     ) throws -> RewrapBatchResult {
         let statements = RewrapStatements(from: old, to: new, upTo: upTo, limit: limit)
-        let read = try statements.read(connection, after: after)
-        let batch = read.keeping(try statements.lockedIDs(try connection.query(Rewrap.lockBatchSQL, statements.lockValues(read))))
+        let batch = try statements.lock(try statements.read(connection, after: after), on: connection)
         let rewrapped = try statements.move(batch, on: connection)
         return RewrapBatchResult(rewrapped: rewrapped, failures: batch.failures, lastID: batch.lastID)
     }
@@ -125,12 +124,17 @@ public struct RewrapStatements {
         return batch
     }
 
+    /// Locks `batch`'s rows and returns the batch with only those it got left to move.
+    func lock(_ batch: PreparedBatch, on connection: PostgresConnection) throws -> PreparedBatch {
+        batch.ids.isEmpty ? batch : batch.keeping(try lockedIDs(try connection.query(Rewrap.lockBatchSQL, lockValues(batch))))
+    }
+
     /// Sends the lock of `batch`'s rows (nil: nothing to lock).
     func sendLock(_ batch: PreparedBatch, on connection: PostgresConnection) throws -> PendingStatement? {
         batch.ids.isEmpty ? nil : try connection.send(Rewrap.lockBatchSQL, lockValues(batch))
     }
 
-    func lockValues(_ batch: PreparedBatch) -> [any PostgresEncodable] { [PostgresArray(batch.ids), from] }
+    private func lockValues(_ batch: PreparedBatch) -> [any PostgresEncodable] { [PostgresArray(batch.ids), from] }
 
     /// The ids a lock statement returned.
     func lockedIDs(_ rows: [Row]) throws -> Set<Int64> {

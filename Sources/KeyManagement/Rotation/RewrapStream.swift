@@ -2,14 +2,15 @@ import PostgresClient
 
 /// A rotation pass over one id range, one batch transaction per `step`, with the worker's work
 /// overlapped with the server's: each step sends the read of the next batch, encodes the move of
-/// the batch rewrapped in the step before while the server reads, sends that move and, while the
-/// server writes, decodes and rewraps the batch just read.
+/// the batch rewrapped in the step before while the server reads, locks that batch's rows while
+/// it turns the read rows into values, sends the move and, while the server writes, decodes and
+/// rewraps the batch just read.
 ///
 /// Done one after the other, a batch's crypto and encoding (about 5 µs a row) left the server
-/// idle and the server's move (about 10 µs a row) left the worker idle. Reading the next batch before the
-/// last one is written is safe because the move applies only where a row still holds the
-/// bytes read (a writer's change in between is never overwritten; the row is left for the
-/// rotation's final sweep) and skips rows another transaction holds.
+/// idle and the server's move (about 10 µs a row) left the worker idle. Reading the next batch
+/// before the last one is written is safe because the lock skips rows another transaction holds
+/// and the move applies only where a row still holds the bytes read and the old KEK (a writer's
+/// change in between is never overwritten; the row is left for the rotation's final sweep).
 ///
 /// What a step reports is what its transaction commits: the rows moved and the failures of
 /// the batch written, and the highest id written, the checkpoint to resume after. A batch

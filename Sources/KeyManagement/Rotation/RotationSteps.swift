@@ -77,11 +77,6 @@ public enum RotationSteps {
         try connection.query("SELECT COALESCE(max(id), 0)::int8 FROM data_keys")[0].decode(0)
     }
 
-    /// DEKs still under any of `oldKeks`.
-    public static func remaining(_ connection: PostgresConnection, oldKeks: [Int32]) throws -> Int64 {
-        try connection.query("SELECT count(*) FROM data_keys WHERE kek_id = ANY($1::int4[])", [PostgresArray(oldKeks)])[0].decode(0)
-    }
-
     /// Retires every old KEK (each in this transaction, guarded by a zero count) and records the end.
     public static func finish(_ connection: PostgresConnection, start: RotationStart, rewrapped: Int64, seconds: Double,
                               actor: String, jobID: Int64?) throws {

@@ -10,8 +10,8 @@ struct StatementBaselines {
     let connection: PostgresConnection
     let batchSize: Int
 
-    /// kek's rotation statements, exactly (a `RewrapStream`: read, move with unnest sent while the
-    /// next batch is prepared, one commit per batch), with each row's own bytes masked as the "new"
+    /// kek's rotation statements, exactly (a `RewrapStream`: read, lock by id, move with unnest sent
+    /// while the next batch is prepared, one commit per batch), with each row's own bytes masked as the "new"
     /// key: right length, changed like a real rewrap's (so the server logs and counts a wrap for
     /// each, as it does in a rotation), no crypto. The rows end under `new` with masked bytes bound
     /// to `old`; `restore` repairs them.
