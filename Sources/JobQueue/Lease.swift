@@ -25,10 +25,12 @@ public struct JobLease: Sendable, Equatable {
         return try desiredState(rows)
     }
 
-    /// Records a checkpoint, renews the lease and updates the rate, in the caller's transaction.
-    /// The rate is an EWMA (weight 0.3) of progress per second since the previous checkpoint.
+    /// Records a checkpoint, renews the lease and updates the rate, in the caller's transaction;
+    /// with `sample`, also the family's progress sample (`kek_job_sample`, what the rate over
+    /// the last seconds is read from). The `rate` column is an EWMA (weight 0.3) of progress per
+    /// second since the previous checkpoint.
     func checkpoint(on connection: PostgresConnection, progressDone: Int64, progressTotal: Int64?,
-                    checkpointJSON: String?) throws -> JobState? {
+                    checkpointJSON: String?, sample: Bool) throws -> JobState? {
         let rows = try connection.query("""
             UPDATE jobs SET
                 progress_done = $3,
@@ -44,7 +46,7 @@ public struct JobLease: Sendable, Equatable {
              WHERE \(Self.fence) RETURNING desired_state
             """, [jobID, token, progressDone, progressTotal, checkpointJSON.map(PostgresJSON.init), seconds])
         let desired = try desiredState(rows)
-        try connection.execute("SELECT kek_job_sample($1)", [jobID])
+        if sample { try connection.execute("SELECT kek_job_sample($1)", [jobID]) }
         return desired
     }
 

@@ -122,6 +122,26 @@ final class JobQueueRunnerTests: XCTestCase {
         XCTAssertNil(progress.etaSeconds)
     }
 
+    /// A claim samples its family's progress at its first checkpoint and then at most once a
+    /// second, not at every batch: the bound is read from the run's own measured length, so a
+    /// slow machine only allows more samples, never fails the test.
+    func testAClaimSamplesProgressAtMostOnceASecond() throws {
+        let fixture = try QueueFixture()
+        var registry = JobHandlerRegistry()
+        registry.register("many_batches") { context in
+            for done in 1...40 { try context.batch(progressDone: Int64(done)) { _ in } }
+            return .completed(result: nil)
+        }
+        let job = try fixture.queue.enqueue(JobRequest(kind: "many_batches"))
+        let started = Date()
+        XCTAssertEqual(try fixture.runner(registry).runNext()?.state, .completed)
+        let elapsed = Date().timeIntervalSince(started)
+        let samples = try fixture.count("SELECT count(*) FROM job_progress_samples WHERE job_id = $1", [job.id])
+        XCTAssertGreaterThanOrEqual(samples, 1, "the first checkpoint samples")
+        XCTAssertLessThanOrEqual(samples, 1 + Int(elapsed), "40 checkpoints in \(elapsed) s")
+        XCTAssertEqual(try fixture.queue.progress(job.id)?.done, 40, "progress itself is read live, not from samples")
+    }
+
     func testPermanentErrorFailsAtOnce() throws {
         let fixture = try QueueFixture()
         var registry = JobHandlerRegistry()

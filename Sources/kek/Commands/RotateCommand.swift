@@ -23,7 +23,8 @@ extension Command {
             try checkBounds("kek rotate") { try rotationArguments.validate() }
             if options.plan {
                 // The same decision and budget check the rotation job makes; writes nothing, needs no keyring.
-                let plan = try RotationPlan.make(try Database.connect(), rewrapOnly: rotationArguments.rewrapOnly)
+                let plan = try RotationPlan.make(try Database.connect(), rewrapOnly: rotationArguments.rewrapOnly,
+                                                 listingProjects: true)
                 try printPlan(plan, json: options.following.json)
                 try plan.checkBudget()
                 return
