@@ -36,4 +36,45 @@ final class RotationPreparationTests: XCTestCase {
                                      [start.newKek, PostgresArray(start.oldKeks)])
         }
     }
+
+    /// Dense ids with one cluster of holes (8% of the span) are cut evenly by id, reading no
+    /// row: no part holds more than 1/0.9 of an even share.
+    func testDenseIdsWithAClusterOfHolesAreCutByIdWithinTheBound() throws {
+        let f = try KeyFixture()
+        try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.seedDEKs(1000)
+        let low = try f.count("SELECT min(id) FROM data_keys")
+        try f.connection.execute("DELETE FROM data_keys WHERE id >= $1 AND id < $2", [Int64(low + 300), Int64(low + 380)])
+        try assertParts(f, parts: 8, total: 920, largestAtMost: Int((920.0 / 8 / RotationPreparation.denseShare).rounded(.up)))
+    }
+
+    /// A KEK whose ids are interleaved with another KEK's in part of its span (of its first
+    /// 200 ids, three in four moved to another KEK: 150 DEKs over 300 ids) is cut by walking its
+    /// index: the parts stay even, where an even cut of the span would put 75 DEKs in the last.
+    func testInterleavedIdsAreCutByWalkingAndStayEven() throws {
+        let f = try KeyFixture()
+        let first = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.seedDEKs(300)
+        let low = try f.count("SELECT min(id) FROM data_keys")
+        let second = try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.connection.execute("UPDATE data_keys SET kek_id = $1 WHERE kek_id = $2 AND id - $3 < 200 AND (id - $3) % 4 <> 0",
+                                 [second, first, Int64(low)])
+        try assertParts(f, parts: 4, total: 150, largestAtMost: 38)
+    }
+
+    private func assertParts(_ f: KeyFixture, parts: Int, total: Int, largestAtMost bound: Int,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let preparation = try RotationPreparation.make(f.connection, rewrapOnly: nil, parts: parts)
+        let (start, split) = try f.connection.transaction {
+            try RotationSteps.start(f.connection, preparation, rootKeys: f.rootKeys, actor: "test", jobID: nil)
+        }
+        XCTAssertEqual(split.count, parts, file: file, line: line)
+        let sizes = try split.map { part in
+            try f.count("SELECT count(*) FROM data_keys WHERE kek_id = $1 AND id > $2 AND id <= $3",
+                        [part.fromKek, part.afterId, part.upToId])
+        }
+        XCTAssertEqual(sizes.reduce(0, +), total, "every DEK in exactly one part", file: file, line: line)
+        XCTAssertEqual(Int(start.total), total, file: file, line: line)
+        XCTAssertLessThanOrEqual(sizes.max() ?? 0, bound, "\(sizes)", file: file, line: line)
+    }
 }

@@ -38,21 +38,33 @@ public struct RotationPreparation: Sendable {
         try make(rewrapOnly: rewrapOnly, parts: parts, reader: ConnectionReader(connection: connection))
     }
 
-    /// One old KEK's count and highest id (one statement, so one snapshot: DEKs inserted later
-    /// have higher ids and are counted by `start`), then a cut at every `step`-th id, each one
-    /// statement that walks `step` entries of the `(kek_id, id)` index from the last cut.
-    /// The count is the maintained one (sql/100): no scan. The `percentile_disc` over rows ×
-    /// parts this replaces sorted every row once per part (~6 µs per row); one statement over
-    /// all rows would run past the statement timeout at 100M DEKs.
+    /// One old KEK's count and lowest and highest id (one statement, so one snapshot: DEKs
+    /// inserted later have higher ids and are counted by `start`), then the cuts. The count is
+    /// the maintained one (sql/100): no scan.
+    ///
+    /// Where the KEK's ids are dense (at least `denseShare` of its id span, the usual case:
+    /// every DEK of the store under the KEK being rotated away), the cuts divide the span evenly
+    /// without reading a row: no part then holds more than `1 / denseShare` of an even share.
+    /// Otherwise (DEKs of several KEKs interleaved) a cut at every `step`-th id, each one
+    /// statement that walks `step` entries of the `(kek_id, id)` index from the last cut
+    /// (measured 0.18 µs per DEK, 18 s at 100M, which dense stores no longer pay).
     static func scan(kek: Int32, parts: Int, reader: some RotationReader) throws -> Scanned {
+        var minID: Int64 = 0
         var scanned = try reader.read { connection in
             let row = try connection.query("""
                 SELECT COALESCE((SELECT deks FROM kek_dek_counts_current WHERE kek_id = $1), 0),
-                       COALESCE((SELECT max(id) FROM data_keys WHERE kek_id = $1), 0)
+                       COALESCE((SELECT max(id) FROM data_keys WHERE kek_id = $1), 0),
+                       COALESCE((SELECT min(id) FROM data_keys WHERE kek_id = $1), 0)
                 """, [kek])[0]
+            minID = try row.decode(2)
             return Scanned(kek: kek, deks: try row.decode(0), maxID: try row.decode(1), cuts: [])
         }
         let parts = Int64(max(parts, 1))
+        let span = scanned.maxID - minID + 1
+        if scanned.deks > 0, span >= parts, Double(scanned.deks) >= denseShare * Double(span) {
+            scanned.cuts = (1..<parts).map { minID - 1 + span / parts * $0 + span % parts * $0 / parts }
+            return scanned
+        }
         let step = max(1, (scanned.deks + parts - 1) / parts)
         var after: Int64 = 0
         while Int64(scanned.cuts.count) < parts - 1 {
@@ -67,6 +79,11 @@ public struct RotationPreparation: Sendable {
         }
         return scanned
     }
+
+    /// The share of its id span a KEK's DEKs must fill for `scan` to cut the span evenly
+    /// instead of walking the index: the largest part is then at most 1/0.9 = 1.11 times an
+    /// even share.
+    public static let denseShare = 0.9
 
     /// The parts of the old KEKs `start` settled on, moving to `target`. A KEK the scan did
     /// not see (made `decrypt_only` by someone else in between) gets one part of every id; one
