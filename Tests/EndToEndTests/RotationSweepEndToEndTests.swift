@@ -4,7 +4,8 @@ import PostgresClient
 import XCTest
 
 /// The rotation's sweep: a DEK the parts could not take (an application held it) is found by the
-/// sweep, which the maintained counts send looking and which walks the old KEK's ids in windows.
+/// sweep, which the maintained counts send looking and which walks the old KEK's ids in windows;
+/// held past the sweep's passes, the attempt ends saying so and the queue retries it.
 final class RotationSweepEndToEndTests: XCTestCase {
     func testADEKHeldThroughThePartsIsSweptAcrossIdWindows() throws {
         let scenario = try RotationScenario(secrets: 500)
@@ -19,7 +20,7 @@ final class RotationSweepEndToEndTests: XCTestCase {
         let application = try PostgresConnection(scenario.url)
         try application.execute("BEGIN")
         try application.execute("SELECT 1 FROM data_keys WHERE id = $1 FOR UPDATE", [held])
-        let worker = try scenario.worker("s1")
+        let worker = try scenario.worker("s1", extra: ["--retry-base", "1s"])
         defer { scenario.kek.send(SIGKILL, to: worker.process) }
         let job = try scenario.enqueueRotation(["--batch-size", "100"])
         // Every DEK but the held one moves; the rotation keeps sweeping while it is held.
@@ -33,6 +34,12 @@ final class RotationSweepEndToEndTests: XCTestCase {
         XCTAssertTrue(["queued", "running"].contains(try scenario.state(ofJob: job)), "the rotation must not end while a DEK is left")
         XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [old])[0].decode(0, as: String.self),
                        "decrypt_only", "the old KEK is not retired while a DEK is under it")
+        // Held through every pass of an attempt (about 10 s): the attempt's error names the held
+        // DEKs and the runbook, not "run 'kek rotate' first".
+        let errors = try waitForAttemptError(of: job, containing: "held by other transactions", scenario)
+        XCTAssertTrue(errors.contains("1 DEKs under KEK \(old) are held"), errors)
+        XCTAssertTrue(errors.contains("runbooks/stuck-rotation.md"), errors)
+        XCTAssertFalse(errors.contains("run 'kek rotate' first"), errors)
         try application.execute("COMMIT")
 
         XCTAssertEqual(try scenario.waitForEnd(of: job, timeout: 120), "completed")
@@ -41,5 +48,15 @@ final class RotationSweepEndToEndTests: XCTestCase {
         XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [old]), 0)
         XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [old])[0].decode(0, as: String.self), "retired")
         XCTAssertEqual(try scenario.kek.run(["verify"]).status, 0)
+    }
+
+    /// The job's attempt errors once one contains `text` (polled; fails after two minutes).
+    private func waitForAttemptError(of job: Int64, containing text: String, _ scenario: RotationScenario) throws -> String {
+        let deadline = Date().addingTimeInterval(120)
+        while true {
+            let errors: String = try scenario.connection.query("SELECT attempt_errors::text FROM jobs WHERE id = $1", [job])[0].decode(0)
+            if errors.contains(text) || Date() > deadline { return errors }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
     }
 }

@@ -14,6 +14,9 @@ struct RotateKEKHandler: JobHandler {
     static let partsPollSeconds = 0.1
     /// The DEK ids one sweep statement covers at most (see `sweepAndFinish`).
     static let sweepWindow: Int64 = 1_000_000
+    /// Sweep passes per attempt, 0.2 s apart (about 10 s), before rows that other transactions
+    /// hold end the attempt (`deksHeld`; the queue retries it, from the sweep).
+    static let sweepPasses = 50
 
     func run(_ context: JobContext, _ arguments: RotationArguments, _ checkpoint: RotationCheckpoint?) throws -> JobOutcome {
         let rootKeys = try RootKeys.fromEnvironment()
@@ -95,11 +98,16 @@ struct RotateKEKHandler: JobHandler {
         var failures: [RewrapFailure] = []
         let limit = JobArgumentBounds.throttledBatchSize(arguments.batchSize ?? RotationArguments.defaultBatchSize,
                                                          maxRate: arguments.maxRate)
-        for pass in 1...50 {
-            // The maintained counts say, without a scan, whether anything is left to sweep: most
-            // rotations leave nothing, and a sweep walks the old KEKs' index ranges, which the
-            // parts have just filled with dead entries (0.8 s per 1M DEKs moved, measured).
-            if try context.read({ try DEKCounts.nothingLeftBut(failures.map(\.dekId), under: start.oldKeks, $0) }) { break }
+        // The maintained counts say, without a scan, whether anything is left to sweep: most
+        // rotations leave nothing, and a sweep walks the old KEKs' index ranges, which the parts
+        // have just filled with dead entries (0.8 s per 1M DEKs moved, measured).
+        func left() throws -> Int64 {
+            try context.read { try DEKCounts.left(besides: failures.map(\.dekId), under: start.oldKeks, $0) }
+        }
+        var held = try left()
+        var pass = 0
+        while held > 0, pass < Self.sweepPasses {
+            pass += 1
             if pass > 1 { try context.wait(0.2) }
             let end = try context.read { try RotationSteps.highestDEKID($0) }
             for old in olds {
@@ -124,7 +132,11 @@ struct RotateKEKHandler: JobHandler {
                     after = result.lastID ?? window
                 }
             }
+            held = try left()
         }
+        // Rows another transaction still holds (the batches skip them): this attempt ends with
+        // an error that says so, and the queue retries the rotation from its sweep.
+        if held > 0 { throw KeyManagementError.deksHeld(keks: start.oldKeks, count: held, passes: pass) }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept
         if !failures.isEmpty {

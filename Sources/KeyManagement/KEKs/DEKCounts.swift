@@ -50,16 +50,21 @@ public enum DEKCounts {
                              [PostgresArray(keks)])[0].decode(0)
     }
 
-    /// True when the only DEKs left under `keks` are some of `ids` (those that failed to open),
-    /// by the maintained counts and primary-key look-ups: no walk of the KEKs' index ranges,
-    /// which a pass that moved their DEKs away has filled with dead entries.
-    public static func nothingLeftBut(_ ids: [Int64], under keks: [Int32], _ connection: PostgresConnection) throws -> Bool {
+    /// The DEKs under any of `keks` other than those of `ids` (DEKs that failed to open), by
+    /// the maintained counts and primary-key look-ups: no walk of the KEKs' index ranges, which
+    /// a pass that moved their DEKs away has filled with dead entries.
+    public static func left(besides ids: [Int64], under keks: [Int32], _ connection: PostgresConnection) throws -> Int64 {
         let left = try total(connection, keks: keks)
-        guard left > 0 else { return true }
-        let stillThere: Int64 = ids.isEmpty ? 0 : try connection.query(
+        guard left > 0, !ids.isEmpty else { return left }
+        let stillThere: Int64 = try connection.query(
             "SELECT count(*) FROM data_keys WHERE id = ANY($1::int8[]) AND kek_id = ANY($2::int4[])",
             [PostgresArray(ids), PostgresArray(keks)])[0].decode(0)
-        return left == stillThere
+        return left - stillThere
+    }
+
+    /// True when the only DEKs left under `keks` are some of `ids` (see `left(besides:under:)`).
+    public static func nothingLeftBut(_ ids: [Int64], under keks: [Int32], _ connection: PostgresConnection) throws -> Bool {
+        try left(besides: ids, under: keks, connection) == 0
     }
 
     /// The same counts by a scan of `data_keys` (`count(*) GROUP BY kek_id`): what the

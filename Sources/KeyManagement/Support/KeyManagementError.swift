@@ -9,6 +9,8 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
     case kekUnreadable(id: Int32, state: String)
     case wrongState(kekID: Int32, state: String, expected: [String], action: String)
     case deksRemain(kekID: Int32, count: Int64, action: String)
+    /// DEKs a rotation's sweep skipped on every pass because other transactions hold their rows.
+    case deksHeld(keks: [Int32], count: Int64, passes: Int)
     case verificationRequired(kekID: Int32)
     /// A rotation would move more DEKs onto a KEK than its wrap budget has left.
     case wrapBudgetTooSmall(kekID: Int32?, deks: Int64, headroom: Int64, limit: Int64)
@@ -37,6 +39,11 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
             return "cannot \(action) KEK \(kekID): it is \(state), expected \(expected.joined(separator: " or "))"
         case let .deksRemain(kekID, count, action):
             return "cannot \(action) KEK \(kekID): \(count) DEKs are still wrapped under it; run 'kek rotate' first"
+        case let .deksHeld(keks, count, passes):
+            return "\(count) DEKs under KEK \(keks.map(String.init).joined(separator: ", ")) are held by other transactions "
+                + "(row locks) and were skipped by all \(passes) sweep passes of this attempt; the queue retries the rotation "
+                + "from its sweep. End the long transaction holding them: pg_stat_activity, state 'idle in transaction', "
+                + "oldest xact_start (runbooks/stuck-rotation.md)"
         case let .verificationRequired(kekID):
             return "cannot destroy KEK \(kekID): no successful 'kek verify' since it was retired; run 'kek verify' first"
         case let .wrapBudgetTooSmall(kekID, deks, headroom, limit):
