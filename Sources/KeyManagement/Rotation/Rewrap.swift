@@ -39,8 +39,9 @@ public enum Rewrap {
         """
 
     /// Moves the locked rows of a batch: `$1` new KEK, `$2` ids, `$3` bytes read, `$4` new bytes,
-    /// `$5` old KEK. A row whose bytes or KEK changed since they were read is left alone, so a
-    /// concurrent writer's change is never overwritten.
+    /// `$5` old KEK, `$6`/`$7` the lowest and highest id of the batch. A row whose bytes or KEK
+    /// changed since they were read is left alone, so a concurrent writer's change is never
+    /// overwritten.
     ///
     /// Both statements find rows by primary key only, whatever the statistics say about the old
     /// KEK: they are stale right after a bulk import or after the previous rotation moved every
@@ -49,10 +50,17 @@ public enum Rewrap {
     /// joined by nested loop 606 ms, the plain join hashed over the KEK's index range 35×). The
     /// KEK is compared with `IS NOT DISTINCT FROM` (the column is NOT NULL: the same test), which
     /// no index on `kek_id` can serve: 18 ms per 2,000-row move with fresh or stale statistics.
+    ///
+    /// The id range (`$6`, `$7`) changes no result (every id of `$2` is in it) and bounds the
+    /// primary-key scan: on a table of up to a few hundred thousand DEKs the planner prefers a
+    /// merge join, whose scan of `data_keys_pkey` otherwise starts at the table's lowest id and
+    /// filters out every row moved before (measured at 100k DEKs: 10 ms for the first batch,
+    /// 36 ms by the 45th, each walking all the rows before it).
     public static let moveBatchSQL = """
         UPDATE data_keys d SET kek_id = $1, wrapped_key = u.new_key
         FROM unnest($2::int8[], $3::bytea[], $4::bytea[]) AS u(id, old_key, new_key)
         WHERE d.id = u.id AND d.kek_id IS NOT DISTINCT FROM $5 AND d.wrapped_key = u.old_key
+          AND d.id BETWEEN $6 AND $7
         """
 
     /// Reads up to `limit` DEKs of KEK `old` with ids in `(after, upTo]`, rewraps them in memory
@@ -152,7 +160,8 @@ public struct RewrapStatements {
     }
 
     private func moveValues(_ batch: PreparedBatch) -> [any PostgresEncodable] {
-        [to, PostgresArray(batch.ids), PostgresArray(batch.before), PostgresArray(batch.after), from]
+        [to, PostgresArray(batch.ids), PostgresArray(batch.before), PostgresArray(batch.after), from,
+         batch.ids.min() ?? 0, batch.ids.max() ?? 0]
     }
 }
 

@@ -41,7 +41,7 @@ struct BatchExplain: Encodable {
 
     static let rewriteSQL = """
         UPDATE data_keys d SET wrapped_key = u.k FROM unnest($1::int8[], $2::bytea[]) AS u(id, k)
-        WHERE d.id = u.id AND d.wrapped_key = u.k
+        WHERE d.id = u.id AND d.wrapped_key = u.k AND d.id BETWEEN $3 AND $4
         """
 
     /// Explains moving `repeats` batches of `batchSize` DEKs of KEK `old` from the middle of the
@@ -56,8 +56,10 @@ struct BatchExplain: Encodable {
             let move = batches[(2 * round) % batches.count]
             let rewrite = batches[(2 * round + 1) % batches.count]
             moves.append(try explain(try PostgresConnection(url), Rewrap.moveBatchSQL,
-                                     [new, PostgresArray(move.ids), PostgresArray(move.keys), PostgresArray(move.keys), old]))
-            rewrites.append(try explain(try PostgresConnection(url), rewriteSQL, [PostgresArray(rewrite.ids), PostgresArray(rewrite.keys)]))
+                                     [new, PostgresArray(move.ids), PostgresArray(move.keys), PostgresArray(move.keys), old,
+                                      move.ids.min() ?? 0, move.ids.max() ?? 0]))
+            rewrites.append(try explain(try PostgresConnection(url), rewriteSQL, [PostgresArray(rewrite.ids), PostgresArray(rewrite.keys),
+                                                                                   rewrite.ids.min() ?? 0, rewrite.ids.max() ?? 0]))
         }
         return BatchExplain(rows: batches[0].ids.count, ranges: batches.count, move: median(moves), rewrite: median(rewrites))
     }

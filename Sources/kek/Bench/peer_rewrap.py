@@ -73,7 +73,7 @@ def main():
                                        f"dek/v1|dek={dek}|kek={new_id}".encode()) for dek, wrapped in zip(ids, before)]
                 else:
                     after_keys = [wrapped.translate(MASK) for wrapped in before]
-                cursor.execute(move_sql, (new_id, ids, before, after_keys, old_id))
+                cursor.execute(move_sql, (new_id, ids, before, after_keys, old_id, min(ids), max(ids)))
             total += len(rows)
             after = rows[-1][0]
         print(total, time.monotonic() - started)
