@@ -37,7 +37,7 @@ final class RotationSweepEndToEndTests: XCTestCase {
         // Held through every pass of an attempt (about 10 s): the attempt's error names the held
         // DEKs and the runbook, not "run 'kek rotate' first".
         let errors = try waitForAttemptError(of: job, containing: "held by other transactions", scenario)
-        XCTAssertTrue(errors.contains("1 DEKs under KEK \(old) are held"), errors)
+        XCTAssertTrue(errors.contains("1 DEK under KEK \(old) is held"), errors)
         XCTAssertTrue(errors.contains("runbooks/stuck-rotation.md"), errors)
         XCTAssertFalse(errors.contains("run 'kek rotate' first"), errors)
         try application.execute("COMMIT")

@@ -140,6 +140,17 @@ final class JobQueueRunnerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(samples, 1, "the first checkpoint samples")
         XCTAssertLessThanOrEqual(samples, 1 + Int(elapsed), "40 checkpoints in \(elapsed) s")
         XCTAssertEqual(try fixture.queue.progress(job.id)?.done, 40, "progress itself is read live, not from samples")
+
+        // And a claim whose batches are more than a second apart samples each of them.
+        registry.register("slow_batches") { context in
+            try context.batch(progressDone: 1) { _ in }
+            Thread.sleep(forTimeInterval: 1.1)
+            try context.batch(progressDone: 2) { _ in }
+            return .completed(result: nil)
+        }
+        let slow = try fixture.queue.enqueue(JobRequest(kind: "slow_batches"))
+        XCTAssertEqual(try fixture.runner(registry).runNext()?.state, .completed)
+        XCTAssertEqual(try fixture.count("SELECT count(*) FROM job_progress_samples WHERE job_id = $1", [slow.id]), 2)
     }
 
     func testPermanentErrorFailsAtOnce() throws {

@@ -45,6 +45,8 @@ final class RotationPreparationTests: XCTestCase {
         try f.seedDEKs(1000)
         let low = try f.count("SELECT min(id) FROM data_keys")
         try f.connection.execute("DELETE FROM data_keys WHERE id >= $1 AND id < $2", [Int64(low + 300), Int64(low + 380)])
+        let scanned = try RotationPreparation.make(f.connection, rewrapOnly: nil, parts: 8).scanned[0]
+        XCTAssertEqual(scanned.cuts, (1..<8).map { Int64(low) - 1 + 125 * Int64($0) }, "the span of 1,000 ids cut in 8 even ranges")
         try assertParts(f, parts: 8, total: 920, largestAtMost: Int((920.0 / 8 / RotationPreparation.denseShare).rounded(.up)))
     }
 

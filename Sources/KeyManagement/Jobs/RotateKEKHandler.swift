@@ -40,7 +40,7 @@ struct RotateKEKHandler: JobHandler {
     private func begin(_ context: JobContext, _ arguments: RotationArguments, _ rootKeys: RootKeys) throws {
         let batchSize = arguments.batchSize ?? RotationArguments.defaultBatchSize
         try PermanentRefusal.convert {
-            // The long scan first, holding nothing an application's write needs; then one short transaction.
+            // The read-only preparation first, holding nothing an application's write needs; then one short transaction.
             let preparation = try RotationPreparation.make(rewrapOnly: arguments.rewrapOnly,
                                                            parts: arguments.parts ?? RotationArguments.defaultParts,
                                                            reader: LeasedReader(context: context))
@@ -134,9 +134,11 @@ struct RotateKEKHandler: JobHandler {
             }
             held = try left()
         }
-        // Rows another transaction still holds (the batches skip them): this attempt ends with
-        // an error that says so, and the queue retries the rotation from its sweep.
-        if held > 0 { throw KeyManagementError.deksHeld(keks: start.oldKeks, count: held, passes: pass) }
+        // DEKs that do not open fail the rotation for good (an operator must restore them, and
+        // the retried job then also sweeps any held row); rows another transaction still holds,
+        // and nothing else, end this attempt with an error that says so, and the queue retries
+        // the rotation from its sweep.
+        if held > 0 && failures.isEmpty { throw KeyManagementError.deksHeld(keks: start.oldKeks, count: held, passes: pass) }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept
         if !failures.isEmpty {
@@ -147,8 +149,9 @@ struct RotateKEKHandler: JobHandler {
                                         "failed_deks": .texts(failures.prefix(50).map { String($0.dekId) })])
             }
             let named = failures.prefix(5).map { "DEK \($0.dekId): \($0.reason)" }.joined(separator: "; ")
+            let alsoHeld = held > 0 ? " (\(held) more were held by other transactions through every sweep pass)" : ""
             throw PermanentJobError("rotation rewrapped \(rewrapped) DEKs but \(failures.count) could not be opened and were left "
-                + "under their old KEK, which stays decrypt_only: \(named). See runbooks/stuck-rotation.md")
+                + "under their old KEK, which stays decrypt_only: \(named)\(alsoHeld). See runbooks/stuck-rotation.md")
         }
         try context.batch(progressDone: rewrapped) { connection in
             try RotationSteps.finish(connection, start: start, rewrapped: rewrapped, seconds: seconds,

@@ -3,7 +3,8 @@ import PostgresClient
 
 /// What a rotation decides and reads before it takes any lock: the plan (and its budget
 /// check), and for every KEK whose DEKs it moves the id ranges of its parts. This is the
-/// long step of a rotation's start (one ordered scan of each old KEK's DEKs), so it runs
+/// long step of a rotation's start where a KEK's ids are interleaved with another's (then
+/// one ordered walk of its index; a dense id span is cut without reading a row), so it runs
 /// outside the transaction that generates the KEK and appends audit rows: while it runs,
 /// the rotation holds neither the active KEK's row nor the audit chain's head, and an
 /// application storing a secret never waits for it (issue #19, finding 5).

@@ -40,7 +40,8 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
         case let .deksRemain(kekID, count, action):
             return "cannot \(action) KEK \(kekID): \(count) DEKs are still wrapped under it; run 'kek rotate' first"
         case let .deksHeld(keks, count, passes):
-            return "\(count) DEKs under KEK \(keks.map(String.init).joined(separator: ", ")) are held by other transactions "
+            return "\(count) DEK\(count == 1 ? "" : "s") under KEK \(keks.map(String.init).joined(separator: ", ")) "
+                + "\(count == 1 ? "is" : "are") held by other transactions "
                 + "(row locks) and were skipped by all \(passes) sweep passes of this attempt; the queue retries the rotation "
                 + "from its sweep. End the long transaction holding them: pg_stat_activity, state 'idle in transaction', "
                 + "oldest xact_start (runbooks/stuck-rotation.md)"
