@@ -10,7 +10,9 @@ final class ReencryptEndToEndTests: XCTestCase {
     func testThePrintedCommandWaitsForALockedDEKAndLeavesNothingUnderTheCompromisedKEK() throws {
         let scenario = try RotationScenario(secrets: 3_000)
         let compromised = scenario.firstKEK
-        // A DEK an application uses for its own data (no table kek knows references it).
+        // A DEK an application uses for its own data (no table kek knows references it), far up
+        // the id space: the final pass reaches it through several of its 1M-id windows.
+        try scenario.connection.execute("ALTER TABLE data_keys ALTER COLUMN id RESTART WITH 2500000")
         let keks = KEKCiphers(connection: scenario.connection, rootKeys: scenario.rootKeys)
         let owner = UUID()
         let appDEK = try scenario.connection.transaction { try DataKeys.create(scenario.connection, under: try keks.active()) }
@@ -28,19 +30,20 @@ final class ReencryptEndToEndTests: XCTestCase {
         let locked: Int64 = try scenario.connection.query(
             "SELECT min(dek_id) + 100 FROM project_secrets WHERE project_id = $1", [scenario.project])[0].decode(0)
         try application.execute("BEGIN")
-        try application.execute("SELECT 1 FROM data_keys WHERE id = $1 FOR UPDATE", [locked])
+        try application.execute("SELECT 1 FROM data_keys WHERE id = ANY($1::int8[]) FOR UPDATE", [PostgresArray([locked, appDEK.dekID])])
         let lockedAt = Date()
 
         let worker = try scenario.worker("r1")
         defer { scenario.kek.send(SIGKILL, to: worker.process) }
         let run = try scenario.kek.startLogged(command, name: "reencrypt")
         defer { scenario.kek.send(SIGKILL, to: run.process) }
-        // Everything but the locked DEK moves; the job must not end while that one is left.
+        // Everything but the two locked DEKs moves; the job must not end while they are left.
         let deadline = Date().addingTimeInterval(120)
-        while try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [compromised]) > 1, Date() < deadline {
+        while try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [compromised]) > 2, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.1)
         }
-        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [compromised]), 1)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [compromised]), 2)
+        XCTAssertGreaterThan(appDEK.dekID, 2 * RotationSteps.idWindow, "past two of the final pass's id windows")
         Thread.sleep(forTimeInterval: max(0, 10 - Date().timeIntervalSince(lockedAt)))
         let job: Int64 = try scenario.connection.query("SELECT id FROM jobs WHERE kind = 'reencrypt'")[0].decode(0)
         XCTAssertEqual(try scenario.state(ofJob: job), "running", "the job must wait for the locked DEK")
@@ -89,5 +92,30 @@ final class ReencryptEndToEndTests: XCTestCase {
         XCTAssertEqual(outcome.status, 1)
         XCTAssertTrue(outcome.stderr.contains("KEK 999 does not exist"), outcome.stderr)
         XCTAssertEqual(try scenario.count("SELECT attempt FROM jobs WHERE kind = 'reencrypt'"), 1)
+    }
+
+    /// A row held past `--lock-wait` fails the job, naming the DEK, found through the final pass's
+    /// id windows (the DEK is past two of them).
+    func testARowHeldPastTheLockWaitFailsTheJobNamingIt() throws {
+        let scenario = try RotationScenario(secrets: 20)
+        let compromised = scenario.firstKEK
+        try scenario.connection.execute("ALTER TABLE data_keys ALTER COLUMN id RESTART WITH 2500000")
+        let keks = KEKCiphers(connection: scenario.connection, rootKeys: scenario.rootKeys)
+        let held = try scenario.connection.transaction { try DataKeys.create(scenario.connection, under: try keks.active()).dekID }
+        XCTAssertGreaterThan(held, 2 * RotationSteps.idWindow)
+        XCTAssertEqual(try scenario.kek.run(["keys", "compromised", String(compromised)]).status, 0)
+        let application = try PostgresConnection(scenario.url)
+        try application.execute("BEGIN")
+        try application.execute("SELECT 1 FROM data_keys WHERE id = $1 FOR UPDATE", [held])
+
+        let worker = try scenario.worker("r2")
+        defer { scenario.kek.send(SIGKILL, to: worker.process) }
+        let outcome = try scenario.kek.run(["reencrypt", "--kek", String(compromised), "--lock-wait", "1s", "--wait"])
+        XCTAssertEqual(outcome.status, 1, outcome.stdout + outcome.stderr)
+        let error: String = try scenario.connection.query("SELECT last_error FROM jobs WHERE kind = 'reencrypt'")[0].decode(0)
+        XCTAssertTrue(error.contains("could not reach 1 DEKs still under KEK \(compromised)"), error)
+        XCTAssertTrue(error.contains("DEK \(held)"), error)
+        XCTAssertEqual(try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [compromised]), 1, "only the held DEK is left")
+        try application.execute("ROLLBACK")
     }
 }

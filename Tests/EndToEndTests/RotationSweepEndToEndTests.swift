@@ -15,7 +15,7 @@ final class RotationSweepEndToEndTests: XCTestCase {
         let keks = KEKCiphers(connection: scenario.connection, rootKeys: scenario.rootKeys)
         let high = try scenario.connection.transaction { try (0..<5).map { _ in try DataKeys.create(scenario.connection, under: try keks.active()).dekID } }
         let held = high[2]
-        XCTAssertGreaterThan(held, 2_000_000, "past two of the sweep's windows (RotateKEKHandler.sweepWindow, 1M ids)")
+        XCTAssertGreaterThan(held, 2_000_000, "past two of the sweep's windows (RotationSteps.idWindow, 1M ids)")
 
         let application = try PostgresConnection(scenario.url)
         try application.execute("BEGIN")

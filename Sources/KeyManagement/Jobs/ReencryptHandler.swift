@@ -66,13 +66,13 @@ struct ReencryptHandler: JobHandler {
     /// `advance` moves the main walk's position with it (the final pass leaves it at the end).
     @discardableResult
     private func step(_ context: JobContext, _ checkpoint: inout Checkpoint, rootKeys: RootKeys, kekID: Int32, after: Int64,
-                      limit: Int, rate: Double?, advance: Bool) throws -> ReencryptBatchResult {
+                      upTo: Int64 = .max, limit: Int, rate: Double?, advance: Bool) throws -> ReencryptBatchResult {
         let current = checkpoint
         let (result, next) = try RotationThrottle.batch(context, units: limit, maxRate: rate) {
             try context.batch { connection in
             // KEKs are read in the batch's own transaction: the active one changes when a rotation starts.
             let keks = KEKCiphers(connection: connection, rootKeys: rootKeys)
-            let result = try Reencrypt.batch(connection, keks: keks, kekID: kekID, after: after, limit: limit)
+            let result = try Reencrypt.batch(connection, keks: keks, kekID: kekID, after: after, upTo: upTo, limit: limit)
             var next = current
             next.replaced += Int64(result.deksReplaced)
             next.rewrapped += Int64(result.deksRewrapped)
@@ -99,24 +99,25 @@ struct ReencryptHandler: JobHandler {
             let failed = checkpoint.failures.map(\.dekId)
             // Most passes leave nothing: the maintained counts say so without walking the index
             // ranges the main walk filled with dead entries.
-            if try context.read({ try DEKCounts.nothingLeftBut(failed, under: all, $0) }) { return }
-            let left = try context.read { try ReencryptStart.remaining($0, keks: all, excluding: failed) }
-            if left.isEmpty { return }
+            let left = try context.read { try DEKCounts.left(besides: failed, under: all, $0) }
+            if left == 0 { return }
             guard Date() < deadline else {
-                let ids = left.prefix(10).map(String.init).joined(separator: ", ")
-                throw PermanentJobError("re-encryption could not reach \(left.count) DEKs still under KEK "
+                let ids = try context.read { try ReencryptStart.remaining($0, keks: all, excluding: failed, limit: 10) }
+                    .map(String.init).joined(separator: ", ")
+                throw PermanentJobError("re-encryption could not reach \(left) DEKs still under KEK "
                     + "\(all.map(String.init).joined(separator: ", ")) within \(Int(arguments.lockWaitSeconds ?? ReencryptArguments.defaultLockWaitSeconds))s "
                     + "(held by other transactions): DEK \(ids); run 'kek reencrypt' again once they are free")
             }
             var moved = 0
+            let end = try context.read { try RotationSteps.highestDEKID($0) }
             for kekID in all {
-                var after: Int64 = 0
-                while true {
-                    let result = try step(context, &checkpoint, rootKeys: rootKeys, kekID: kekID, after: after, limit: limit,
-                                          rate: arguments.maxRate, advance: false)
+                // Windows of ids, as the rotation's sweep: no statement walks more than
+                // `RotationSteps.idWindow` of the dead entries the main walk left.
+                try RotationSteps.walkWindows(upTo: end) { after, window in
+                    let result = try step(context, &checkpoint, rootKeys: rootKeys, kekID: kekID, after: after, upTo: window,
+                                          limit: limit, rate: arguments.maxRate, advance: false)
                     moved += result.moved
-                    guard let last = result.lastID else { break }
-                    after = last
+                    return result.lastID
                 }
             }
             if moved == 0 { try context.wait(0.5) }

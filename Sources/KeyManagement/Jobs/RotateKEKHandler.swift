@@ -12,8 +12,6 @@ struct RotateKEKHandler: JobHandler {
     /// How often the parent looks at its parts: it sleeps through the whole rotation, so each
     /// look costs one claim and one small query, and the last part's end is noticed within this.
     static let partsPollSeconds = 0.1
-    /// The DEK ids one sweep statement covers at most (see `sweepAndFinish`).
-    static let sweepWindow: Int64 = 1_000_000
     /// Sweep passes per attempt, 0.2 s apart (about 10 s), before rows that other transactions
     /// hold end the attempt (`deksHeld`; the queue retries it, from the sweep).
     static let sweepPasses = 50
@@ -111,11 +109,9 @@ struct RotateKEKHandler: JobHandler {
             if pass > 1 { try context.wait(0.2) }
             let end = try context.read { try RotationSteps.highestDEKID($0) }
             for old in olds {
-                var after: Int64 = 0
-                while after < end {
-                    // An id window per statement, so no statement walks more than `sweepWindow`
-                    // dead entries, however large the store (the job's statement_timeout).
-                    let window = min(end, after + Self.sweepWindow)
+                // An id window per statement, so no statement walks more than `RotationSteps.idWindow`
+                // dead entries, however large the store (the job's statement_timeout).
+                try RotationSteps.walkWindows(upTo: end) { after, window in
                     let current = checkpoint
                     // The sweep shares the parts' cap: it is the same rotation to the database.
                     let result = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {
@@ -129,7 +125,7 @@ struct RotateKEKHandler: JobHandler {
                     checkpoint.swept += Int64(result.rewrapped)
                     let known = Set(failures.map(\.dekId))
                     failures += result.failures.filter { !known.contains($0.dekId) }
-                    after = result.lastID ?? window
+                    return result.lastID
                 }
             }
             held = try left()

@@ -62,11 +62,6 @@ public enum DEKCounts {
         return left - stillThere
     }
 
-    /// True when the only DEKs left under `keks` are some of `ids` (see `left(besides:under:)`).
-    public static func nothingLeftBut(_ ids: [Int64], under keks: [Int32], _ connection: PostgresConnection) throws -> Bool {
-        try left(besides: ids, under: keks, connection) == 0
-    }
-
     /// The same counts by a scan of `data_keys` (`count(*) GROUP BY kek_id`): what the
     /// maintained counts must always equal. For tests and checks, never for a status refresh.
     public static func exact(_ connection: PostgresConnection) throws -> [Int32: Int64] {

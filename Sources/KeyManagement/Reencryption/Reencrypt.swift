@@ -27,21 +27,21 @@ public struct ReencryptBatchResult: Sendable {
 /// DEKs an attacker may hold. A DEK kek cannot re-encrypt the data of (an application's own
 /// table) is not deleted, which would make that data unreadable: it gets a new wrap.
 public enum Reencrypt {
-    /// Handles up to `limit` DEKs of `kekID` with ids above `after`; call inside the batch
+    /// Handles up to `limit` DEKs of `kekID` with ids in `(after, upTo]`; call inside the batch
     /// transaction that records the checkpoint. DEK rows other transactions hold are skipped
     /// (the handler's final pass comes back for them). Each DEK runs under its own
     /// savepoint: a DEK that fails (cannot be opened, a value locked or refused) leaves
     /// nothing of its changes behind, and the rest of the batch commits.
     public static func batch(
-        _ connection: PostgresConnection, keks: KEKCiphers, kekID: Int32, after: Int64, limit: Int
+        _ connection: PostgresConnection, keks: KEKCiphers, kekID: Int32, after: Int64, upTo: Int64 = .max, limit: Int
     ) throws -> ReencryptBatchResult {
         let old = try keks.cipher(kekID)
         let active = try keks.active()
         var result = ReencryptBatchResult()
         let rows = try connection.query("""
-            SELECT id, wrapped_key FROM data_keys WHERE kek_id = $1 AND id > $2
+            SELECT id, wrapped_key FROM data_keys WHERE kek_id = $1 AND id > $2 AND id <= $4
             ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED
-            """, [kekID, after, limit])
+            """, [kekID, after, limit, upTo])
         for row in rows {
             let dekID: Int64 = try row.decode(0)
             result.lastID = dekID
