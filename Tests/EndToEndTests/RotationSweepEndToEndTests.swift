@@ -16,6 +16,11 @@ final class RotationSweepEndToEndTests: XCTestCase {
         let high = try scenario.connection.transaction { try (0..<5).map { _ in try DataKeys.create(scenario.connection, under: try keks.active()).dekID } }
         let held = high[2]
         XCTAssertGreaterThan(held, 2_000_000, "past two of the sweep's windows (RotationSteps.idWindow, 1M ids)")
+        // And one an application numbered itself, near the top of the id space: the sweep's windows
+        // jump the gap (one statement per 1M ids up to it would never end).
+        try scenario.connection.execute("ALTER TABLE data_keys ALTER COLUMN id RESTART WITH 9000000000000000000")
+        let far = try scenario.connection.transaction { try DataKeys.create(scenario.connection, under: try keks.active()).dekID }
+        XCTAssertEqual(far, 9_000_000_000_000_000_000)
 
         let application = try PostgresConnection(scenario.url)
         try application.execute("BEGIN")
@@ -58,5 +63,27 @@ final class RotationSweepEndToEndTests: XCTestCase {
             if errors.contains(text) || Date() > deadline { return errors }
             Thread.sleep(forTimeInterval: 0.2)
         }
+    }
+
+    /// Counts that drifted high (a superuser deleted a DEK with triggers off, as a logical
+    /// replica's apply does) do not hold a rotation up: the sweep and the retirement check the
+    /// data before they call rows held or refuse, and the old KEK is retired.
+    func testCountsThatDriftedHighDoNotHoldTheRotationUp() throws {
+        let scenario = try RotationScenario(secrets: 50)
+        let old = scenario.firstKEK
+        let keks = KEKCiphers(connection: scenario.connection, rootKeys: scenario.rootKeys)
+        let gone = try scenario.connection.transaction { try DataKeys.create(scenario.connection, under: try keks.active()).dekID }
+        try scenario.connection.execute("SET session_replication_role = replica")
+        try scenario.connection.execute("DELETE FROM data_keys WHERE id = $1", [gone])
+        try scenario.connection.execute("SET session_replication_role = origin")
+        XCTAssertEqual(try DEKCounts.total(scenario.connection, keks: [old]) - Int64(try scenario.count(
+            "SELECT count(*) FROM data_keys WHERE kek_id = $1", [old])), 1, "the maintained count is one too high")
+
+        let worker = try scenario.worker("d1")
+        defer { scenario.kek.send(SIGKILL, to: worker.process) }
+        let job = try scenario.enqueueRotation()
+        XCTAssertEqual(try scenario.waitForEnd(of: job, timeout: 120), "completed")
+        XCTAssertEqual(try scenario.connection.query("SELECT state FROM keks WHERE id = $1", [old])[0].decode(0, as: String.self), "retired")
+        XCTAssertEqual(try scenario.count("SELECT attempt FROM jobs WHERE id = $1", [job]), 1, "on the first attempt")
     }
 }

@@ -99,8 +99,14 @@ struct RotateKEKHandler: JobHandler {
         // The maintained counts say, without a scan, whether anything is left to sweep: most
         // rotations leave nothing, and a sweep walks the old KEKs' index ranges, which the parts
         // have just filled with dead entries (0.8 s per 1M DEKs moved, measured).
-        func left() throws -> Int64 {
-            try context.read { try DEKCounts.left(besides: failures.map(\.dekId), under: start.oldKeks, $0) }
+        // When a pass read no row at all, the data decides: counts drift only where a superuser
+        // turned the triggers off (a logical replica's apply), and must not hold a rotation up.
+        func left(afterAPassThatRead readRows: Bool = true) throws -> Int64 {
+            let counted = try context.read { try DEKCounts.left(besides: failures.map(\.dekId), under: start.oldKeks, $0) }
+            guard counted > 0, !readRows else { return counted }
+            let found = try RotationSteps.remaining(under: start.oldKeks, excluding: failures.map(\.dekId), limit: 1,
+                                                    reader: LeasedReader(context: context))
+            return found.isEmpty ? 0 : counted
         }
         var held = try left()
         var pass = 0
@@ -108,10 +114,13 @@ struct RotateKEKHandler: JobHandler {
             pass += 1
             if pass > 1 { try context.wait(0.2) }
             let end = try context.read { try RotationSteps.highestDEKID($0) }
+            var readRows = false
             for old in olds {
                 // An id window per statement, so no statement walks more than `RotationSteps.idWindow`
                 // dead entries, however large the store (the job's statement_timeout).
-                try RotationSteps.walkWindows(upTo: end) { after, window in
+                try RotationSteps.walkWindows(upTo: end, nextID: { window in
+                    try context.read { try RotationSteps.lowestDEKID(above: window, $0) }
+                }) { after, window in
                     let current = checkpoint
                     // The sweep shares the parts' cap: it is the same rotation to the database.
                     let result = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {
@@ -125,16 +134,17 @@ struct RotateKEKHandler: JobHandler {
                     checkpoint.swept += Int64(result.rewrapped)
                     let known = Set(failures.map(\.dekId))
                     failures += result.failures.filter { !known.contains($0.dekId) }
+                    if result.lastID != nil { readRows = true }
                     return result.lastID
                 }
             }
-            held = try left()
+            held = try left(afterAPassThatRead: readRows)
         }
         // DEKs that do not open fail the rotation for good (an operator must restore them, and
         // the retried job then also sweeps any held row); rows another transaction still holds,
         // and nothing else, end this attempt with an error that says so, and the queue retries
         // the rotation from its sweep.
-        if held > 0 && failures.isEmpty { throw KeyManagementError.deksHeld(keks: start.oldKeks, count: held, passes: pass) }
+        if held > 0, failures.isEmpty { throw KeyManagementError.deksHeld(keks: start.oldKeks, count: held, passes: pass) }
         let seconds = Date().timeIntervalSince1970 - checkpoint.startedAt
         let rewrapped = checkpoint.partsDone + checkpoint.swept
         if !failures.isEmpty {
@@ -158,8 +168,9 @@ struct RotateKEKHandler: JobHandler {
     }
 }
 
-/// The rotation's preparation steps, each a read-only transaction of the job, the lease renewed after it.
-private struct LeasedReader: RotationReader {
+/// A job's read-only steps (a rotation's preparation, a search by id windows), each a read-only
+/// transaction of the job, the lease renewed after it.
+struct LeasedReader: RotationReader {
     let context: JobContext
     func read<T>(_ step: (PostgresConnection) throws -> T) throws -> T {
         let value = try context.read(step)

@@ -46,22 +46,4 @@ enum ReencryptStart {
             }
         }
     }
-
-    /// Ids of the DEKs still under `keks`, but those in `excluding` (at most `limit`, lowest
-    /// first), looked for in windows of `RotationSteps.idWindow` ids (the KEKs' index ranges are
-    /// full of dead entries after the main walk).
-    static func remaining(_ connection: PostgresConnection, keks: [Int32], excluding: [Int64], limit: Int) throws -> [Int64] {
-        var ids: [Int64] = []
-        let end = try RotationSteps.highestDEKID(connection)
-        var after: Int64 = 0
-        while after < end, ids.count < limit {
-            let window = min(end, after + RotationSteps.idWindow)
-            ids += try connection.query("""
-                SELECT id FROM data_keys WHERE kek_id = ANY($1::int4[]) AND id > $3 AND id <= $4 AND NOT id = ANY($2::int8[])
-                ORDER BY id LIMIT $5
-                """, [PostgresArray(keks), PostgresArray(excluding), after, window, limit - ids.count]).map { try $0.decode(0) }
-            after = window
-        }
-        return ids
-    }
 }

@@ -84,14 +84,51 @@ public enum RotationSteps {
     /// job's 60 s statement timeout. Windows keep every statement under about a second.
     public static let idWindow: Int64 = 1_000_000
 
+    /// The lowest DEK id above `id` (nil: none), by the primary key: where the next id window
+    /// starts when the id space has a gap (an application may insert DEKs with ids of its own,
+    /// up to 2^63 - 1).
+    public static func lowestDEKID(above id: Int64, _ connection: PostgresConnection) throws -> Int64? {
+        try connection.query("SELECT min(id) FROM data_keys WHERE id > $1", [id])[0].decode(0)
+    }
+
     /// Calls `batch(after, upTo)` over `(0, end]` in windows of at most `idWindow` ids, each
-    /// window from `after` until `batch` returns no last id (the window is done).
-    public static func walkWindows(upTo end: Int64, _ batch: (_ after: Int64, _ upTo: Int64) throws -> Int64?) rethrows {
+    /// window from `after` until `batch` returns no last id (the window is done); a last id of
+    /// `end` or more stops the walk. After a window, the next one starts just below the lowest
+    /// DEK id past it (`nextID`), so a gap in the id space costs one look-up, not a statement per
+    /// million ids.
+    public static func walkWindows(upTo end: Int64, nextID: (Int64) throws -> Int64?,
+                                   _ batch: (_ after: Int64, _ upTo: Int64) throws -> Int64?) rethrows {
         var after: Int64 = 0
         while after < end {
-            let window = min(end, after + idWindow)
-            after = try batch(after, window) ?? window
+            let window = end - after <= idWindow ? end : after + idWindow
+            if let last = try batch(after, window) {
+                after = last
+            } else {
+                guard window < end, let next = try nextID(window) else { return }
+                after = max(window, next - 1)
+            }
         }
+    }
+
+    /// Up to `limit` ids of the DEKs still under `keks` but those in `excluding`, lowest first,
+    /// looked for window by window, each window one read of `reader` (the job's reader renews
+    /// its lease between them), without a lock: what a pass that the maintained counts sent
+    /// looking checks before it says rows are held. (Counts can drift only where a superuser
+    /// turned the triggers off, e.g. a logical replica's apply; the data is the truth.)
+    public static func remaining(under keks: [Int32], excluding: [Int64], limit: Int, reader: some RotationReader) throws -> [Int64] {
+        var ids: [Int64] = []
+        let end = try reader.read { try highestDEKID($0) }
+        try walkWindows(upTo: end, nextID: { window in try reader.read { try lowestDEKID(above: window, $0) } }) { after, window in
+            ids += try reader.read { connection in
+                try connection.query("""
+                    SELECT id FROM data_keys
+                    WHERE kek_id = ANY($1::int4[]) AND id > $3 AND id <= $4 AND NOT id = ANY($2::int8[])
+                    ORDER BY id LIMIT $5
+                    """, [PostgresArray(keks), PostgresArray(excluding), after, window, limit - ids.count]).map { try $0.decode(0) }
+            }
+            return ids.count >= limit ? end : nil
+        }
+        return ids
     }
 
     /// Retires every old KEK (each in this transaction, guarded by a zero count) and records the end.
