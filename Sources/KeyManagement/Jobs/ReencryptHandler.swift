@@ -115,9 +115,7 @@ struct ReencryptHandler: JobHandler {
             for kekID in all {
                 // Windows of ids, as the rotation's sweep: no statement walks more than
                 // `RotationSteps.idWindow` of the dead entries the main walk left.
-                try RotationSteps.walkWindows(upTo: end, nextID: { window in
-                    try context.read { try RotationSteps.lowestDEKID(above: window, $0) }
-                }) { after, window in
+                try RotationSteps.walkWindows(upTo: end, reader: LeasedReader(context: context)) { after, window in
                     let result = try step(context, &checkpoint, rootKeys: rootKeys, kekID: kekID, after: after, upTo: window,
                                           limit: limit, rate: arguments.maxRate, advance: false)
                     moved += result.moved

@@ -118,9 +118,7 @@ struct RotateKEKHandler: JobHandler {
             for old in olds {
                 // An id window per statement, so no statement walks more than `RotationSteps.idWindow`
                 // dead entries, however large the store (the job's statement_timeout).
-                try RotationSteps.walkWindows(upTo: end, nextID: { window in
-                    try context.read { try RotationSteps.lowestDEKID(above: window, $0) }
-                }) { after, window in
+                try RotationSteps.walkWindows(upTo: end, reader: LeasedReader(context: context)) { after, window in
                     let current = checkpoint
                     // The sweep shares the parts' cap: it is the same rotation to the database.
                     let result = try RotationThrottle.batch(context, units: limit, maxRate: arguments.maxRate) {

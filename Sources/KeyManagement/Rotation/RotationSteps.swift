@@ -94,17 +94,17 @@ public enum RotationSteps {
     /// Calls `batch(after, upTo)` over `(0, end]` in windows of at most `idWindow` ids, each
     /// window from `after` until `batch` returns no last id (the window is done); a last id of
     /// `end` or more stops the walk. After a window, the next one starts just below the lowest
-    /// DEK id past it (`nextID`), so a gap in the id space costs one look-up, not a statement per
-    /// million ids.
-    public static func walkWindows(upTo end: Int64, nextID: (Int64) throws -> Int64?,
-                                   _ batch: (_ after: Int64, _ upTo: Int64) throws -> Int64?) rethrows {
+    /// DEK id past it (`lowestDEKID`, one read of `reader`), so a gap in the id space costs one
+    /// look-up, not a statement per million ids.
+    public static func walkWindows(upTo end: Int64, reader: some RotationReader,
+                                   _ batch: (_ after: Int64, _ upTo: Int64) throws -> Int64?) throws {
         var after: Int64 = 0
         while after < end {
             let window = end - after <= idWindow ? end : after + idWindow
             if let last = try batch(after, window) {
                 after = last
             } else {
-                guard window < end, let next = try nextID(window) else { return }
+                guard window < end, let next = try reader.read({ try lowestDEKID(above: window, $0) }) else { return }
                 after = max(window, next - 1)
             }
         }
@@ -118,7 +118,7 @@ public enum RotationSteps {
     public static func remaining(under keks: [Int32], excluding: [Int64], limit: Int, reader: some RotationReader) throws -> [Int64] {
         var ids: [Int64] = []
         let end = try reader.read { try highestDEKID($0) }
-        try walkWindows(upTo: end, nextID: { window in try reader.read { try lowestDEKID(above: window, $0) } }) { after, window in
+        try walkWindows(upTo: end, reader: reader) { after, window in
             ids += try reader.read { connection in
                 try connection.query("""
                     SELECT id FROM data_keys
