@@ -63,6 +63,12 @@ public enum Rewrap {
           AND d.id BETWEEN $6 AND $7
         """
 
+    /// The lowest and highest of `ids` (0 and 0 for none), the bound parameters of a batch
+    /// statement over those ids (`moveBatchSQL`'s `$6`, `$7`).
+    public static func idBounds(_ ids: [Int64]) -> [any PostgresEncodable] {
+        [ids.min() ?? 0, ids.max() ?? 0]
+    }
+
     /// Reads up to `limit` DEKs of KEK `old` with ids in `(after, upTo]`, rewraps them in memory
     /// and writes them back, all in the caller's transaction. A row that fails to open is left
     /// untouched and reported, not fatal. The range scan starts at `after` on the `(kek_id, id)`
@@ -160,8 +166,7 @@ public struct RewrapStatements {
     }
 
     private func moveValues(_ batch: PreparedBatch) -> [any PostgresEncodable] {
-        [to, PostgresArray(batch.ids), PostgresArray(batch.before), PostgresArray(batch.after), from,
-         batch.ids.min() ?? 0, batch.ids.max() ?? 0]
+        [to, PostgresArray(batch.ids), PostgresArray(batch.before), PostgresArray(batch.after), from] + Rewrap.idBounds(batch.ids)
     }
 }
 

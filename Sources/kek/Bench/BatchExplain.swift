@@ -56,10 +56,10 @@ struct BatchExplain: Encodable {
             let move = batches[(2 * round) % batches.count]
             let rewrite = batches[(2 * round + 1) % batches.count]
             moves.append(try explain(try PostgresConnection(url), Rewrap.moveBatchSQL,
-                                     [new, PostgresArray(move.ids), PostgresArray(move.keys), PostgresArray(move.keys), old,
-                                      move.ids.min() ?? 0, move.ids.max() ?? 0]))
-            rewrites.append(try explain(try PostgresConnection(url), rewriteSQL, [PostgresArray(rewrite.ids), PostgresArray(rewrite.keys),
-                                                                                   rewrite.ids.min() ?? 0, rewrite.ids.max() ?? 0]))
+                                     [new, PostgresArray(move.ids), PostgresArray(move.keys), PostgresArray(move.keys), old]
+                                         + Rewrap.idBounds(move.ids)))
+            rewrites.append(try explain(try PostgresConnection(url), rewriteSQL,
+                                        [PostgresArray(rewrite.ids), PostgresArray(rewrite.keys)] + Rewrap.idBounds(rewrite.ids)))
         }
         return BatchExplain(rows: batches[0].ids.count, ranges: batches.count, move: median(moves), rewrite: median(rewrites))
     }

@@ -57,8 +57,8 @@ struct StatementBaselines {
                     "SELECT id, wrapped_key FROM data_keys WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", [after, batchSize])
                 let ids: [Int64] = try batch.map { try $0.decode(0) }
                 let keys: [[UInt8]] = try batch.map { try $0.decode(1) }
-                let rewritten = ids.isEmpty ? 0 : try connection.execute(BatchExplain.rewriteSQL,
-                                                                           [PostgresArray(ids), PostgresArray(keys), ids.min() ?? 0, ids.max() ?? 0])
+                let rewritten = ids.isEmpty ? 0 : try connection.execute(
+                    BatchExplain.rewriteSQL, [PostgresArray(ids), PostgresArray(keys)] + Rewrap.idBounds(ids))
                 return BatchStep(written: rewritten, lastID: ids.last)
             }
         }
