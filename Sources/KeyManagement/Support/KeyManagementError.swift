@@ -43,8 +43,8 @@ public enum KeyManagementError: Error, CustomStringConvertible, Equatable {
             return "\(count) DEK\(count == 1 ? "" : "s") under KEK \(keks.map(String.init).joined(separator: ", ")) "
                 + "\(count == 1 ? "is" : "are") held by other transactions "
                 + "(row locks) and were skipped by all \(passes) sweep passes of this attempt; the queue retries the rotation "
-                + "from its sweep. End the long transaction holding them: pg_stat_activity, state 'idle in transaction', "
-                + "oldest xact_start (runbooks/stuck-rotation.md)"
+                + "from its sweep. End the transaction holding them: the sessions are found through pg_locks and the rows' xmax "
+                + "(runbooks/stuck-rotation.md)"
         case let .verificationRequired(kekID):
             return "cannot destroy KEK \(kekID): no successful 'kek verify' since it was retired; run 'kek verify' first"
         case let .wrapBudgetTooSmall(kekID, deks, headroom, limit):
