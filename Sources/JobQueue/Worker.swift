@@ -15,6 +15,8 @@ public final class JobWorker: Sendable {
     let events: any JobEventSink
     public let stop = StopSignal()
     private let running = Mutex<Int>(0)
+    /// Loops that have opened their connection (and issued their `LISTEN`) at least once.
+    private let connectedLoops = Mutex<Int>(0)
     private let poolerNoted = Atomic<Bool>(false)
 
     public init(configuration: WorkerConfiguration, handlers: JobHandlerRegistry, events: any JobEventSink) {
@@ -47,6 +49,18 @@ public final class JobWorker: Sendable {
         return true
     }
 
+    /// Waits until every job loop has opened its connection and listens, so a job enqueued
+    /// next is claimed on its notification as by a worker that was already running; false
+    /// when `timeout` passed first (the database not answering, say).
+    public func waitUntilConnected(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while connectedLoops.withLock({ $0 }) < max(1, configuration.concurrency) {
+            if Date() >= deadline || stop.isRequested { return false }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return true
+    }
+
     private func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
         running.withLock { $0 += 1 }
         let thread = Thread {
@@ -66,6 +80,7 @@ public final class JobWorker: Sendable {
         while !stop.isRequested {
             do {
                 let current = try runner ?? makeRunner()
+                if runner == nil { connectedLoops.withLock { $0 += 1 } }
                 runner = current
                 let claimed = try current.runNext()
                 if let seconds = outage.recovered() {

@@ -14,10 +14,12 @@ extension Command {
             insert-a-secret latency idle, during an unthrottled rotation and one at half its rate; and
             verification. Prints the ratios the rotation aims at, the server time per row
             (pg_stat_statements, preloaded when postgresql-contrib is installed), EXPLAIN (ANALYZE, BUFFERS)
-            of one batch UPDATE, and the peak resident memory. The first 100k rows are measured on their own.
+            of one batch UPDATE, and the peak resident memory. The first rows (--first) are measured on their own,
+            in three interleaved pairs of (a) and a 1-loop rotation, before the rest are seeded.
             """,
         options: [
             .value("rows", "N", "DEKs to seed.", default: "1000000"),
+            .value("first", "N", "Rows measured on their own first, in interleaved pairs (when fewer than --rows).", default: "100000"),
             .value("batch-size", "N", "Rows per batch, for kek, the baselines and the peer alike.", default: "2000"),
             .flag("peer", "Also run the fair Python peer on the same rows."),
             .value("idle", "DURATION", "How long the application writes with no rotation, before each rotation, for its idle latency.",
@@ -28,8 +30,9 @@ extension Command {
             let rows = try arguments.int("rows") ?? 1_000_000
             let batchSize = try arguments.int("batch-size") ?? 2000
             let idleSeconds = try arguments.duration("idle") ?? 10
-            guard rows > 0, batchSize > 0, idleSeconds > 0 else {
-                throw UsageError("kek bench: --rows, --batch-size and --idle must be positive")
+            let firstRows = try arguments.int("first") ?? 100_000
+            guard rows > 0, firstRows > 0, batchSize > 0, idleSeconds > 0 else {
+                throw UsageError("kek bench: --rows, --first, --batch-size and --idle must be positive")
             }
             let peer = arguments.flag("peer")
             if peer, !PeerRewrap.packagesInstalled() {
@@ -40,7 +43,7 @@ extension Command {
             let environment = try ScratchEnvironment.prepare(keep: false, serverSettings: settings)
             defer { environment.finish(keep: false) }
             let loadAtStart = LoadAverage.read()
-            let results = try RewrapBenchmark(url: environment.url, rows: rows, batchSize: batchSize, peer: peer,
+            let results = try RewrapBenchmark(url: environment.url, rows: rows, firstRows: firstRows, batchSize: batchSize, peer: peer,
                                             idleSeconds: idleSeconds).run()
             let report = BenchReport(results: results, peakResidentKilobytes: PeakMemory.residentKilobytes(),
                                      loadAverage: [loadAtStart, LoadAverage.read()])

@@ -18,9 +18,11 @@ struct BenchLine: Encodable {
     var statements: [StatementCost]
     /// The machine's 1-minute load average when the measurement started (2 cores; the run's own work included).
     var loadAtStart: Double
+    /// A rotation's start, parts and finish, by its job's timestamps.
+    var timeline: RotationTimeline?
 
     enum CodingKeys: String, CodingKey {
-        case name, role, rows, seconds, statements
+        case name, role, rows, seconds, statements, timeline
         case rowsPerSecond = "rows_per_second", microsecondsPerRow = "microseconds_per_row"
         case databaseMicrosecondsPerRow = "database_microseconds_per_row", loadAtStart = "load_at_start"
     }

@@ -9,8 +9,33 @@ struct BenchResults: Encodable {
     var explain: BatchExplain?
     var latencies: [LatencyFigures]
     var insertsPerSecond: Double
+    /// Every interleaved pair of the first rows, in run order (the table shows the median of each).
+    var firstRowsPairs: [FirstRowsPair]
 
-    enum CodingKeys: String, CodingKey { case lines, explain, latencies, insertsPerSecond = "inserts_per_second" }
+    enum CodingKeys: String, CodingKey {
+        case lines, explain, latencies, insertsPerSecond = "inserts_per_second", firstRowsPairs = "first_rows_pairs"
+    }
+}
+
+/// One pair of the first rows' runs: kek's statements without crypto, then the 1-loop rotation.
+struct FirstRowsPair: Encodable {
+    var statementsSeconds: Double
+    var rotationSeconds: Double
+    var rotation: RotationTimeline?
+    /// The rotation's rate over the statements' rate.
+    var ratio: Double { rotationSeconds > 0 ? statementsSeconds / rotationSeconds : 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case ratio, rotation, statementsSeconds = "statements_seconds", rotationSeconds = "rotation_seconds"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(statementsSeconds, forKey: .statementsSeconds)
+        try container.encode(rotationSeconds, forKey: .rotationSeconds)
+        try container.encode(ratio, forKey: .ratio)
+        try container.encodeIfPresent(rotation, forKey: .rotation)
+    }
 }
 
 /// Measures the rotation against the database's own limits on the same rows, in one run.
@@ -21,12 +46,20 @@ struct RewrapBenchmark {
     struct Measured {
         var rows: Int
         var seconds: Double?
+        var timeline: RotationTimeline?
     }
 
     static let applicationInsertsPerSecond = 50.0
+    /// Pairs of runs on the first rows. A run of 100k rows lasts one to three seconds, and on a
+    /// shared 2-core machine the server's speed changes in phases about that long (the same
+    /// 2,000-row move took 17–21 ms or 30–35 ms in runs of consecutive batches, in both the
+    /// statements and the rotation, server log): one pair could read 0.1 either way.
+    static let firstRowsRepeats = 3
 
     let url: String
     let rows: Int
+    /// The first rows, measured on their own in interleaved pairs before the rest are seeded.
+    let firstRows: Int
     let batchSize: Int
     let peer: Bool
     /// How long the application writes with no rotation running, for its idle latency.
@@ -37,9 +70,10 @@ struct RewrapBenchmark {
     let keks: KEKCiphers
     let store: KEKStore
 
-    init(url: String, rows: Int, batchSize: Int, peer: Bool, idleSeconds: Double) throws {
+    init(url: String, rows: Int, firstRows: Int, batchSize: Int, peer: Bool, idleSeconds: Double) throws {
         self.url = url
         self.rows = rows
+        self.firstRows = min(firstRows, rows)
         self.batchSize = batchSize
         self.peer = peer
         self.idleSeconds = idleSeconds
@@ -56,15 +90,15 @@ struct RewrapBenchmark {
     func run() throws -> BenchResults {
         try store.generate(rootKeys: rootKeys, activate: true)
         var lines: [BenchLine] = []
-        let small = min(rows, 100_000)
-        try seed(count: small)
+        try seed(count: firstRows)
         // Untimed: the first pass over a fresh cluster pays for cold buffers and caches (it ran at
         // 0.55 of the same statements later in a run), which flattered whatever was measured next.
         _ = try sameStatements("warm-up: kek's statements, no crypto (untimed)", .smallSameStatements)
-        if small < rows {
-            lines.append(try sameStatements("kek's statements, no crypto, \(Formatting.count(small)) rows", .smallSameStatements).line)
-            lines.append(try rotation("kek rotation, 1 loop, \(Formatting.count(small)) rows", .small, workers: 1))
-            try seed(count: rows - small)
+        var pairs: [FirstRowsPair] = []
+        if firstRows < rows {
+            let (statements, rotations) = try firstRowsRuns(into: &pairs)
+            lines += [statements, rotations]
+            try seed(count: rows - firstRows)
         }
         let (limit, explain) = try sameStatements("(a) kek's statements, no crypto", .sameStatements, explain: true)
         lines.append(limit)
@@ -80,7 +114,32 @@ struct RewrapBenchmark {
         var latencies: [LatencyFigures] = []
         lines += try applicationImpact(maxRate: oneLoop.rowsPerSecond / 2, into: &latencies)
         lines.append(try verification())
-        return BenchResults(lines: lines, explain: explain, latencies: latencies, insertsPerSecond: Self.applicationInsertsPerSecond)
+        return BenchResults(lines: lines, explain: explain, latencies: latencies, insertsPerSecond: Self.applicationInsertsPerSecond,
+                            firstRowsPairs: pairs)
+    }
+
+    /// The first rows in `firstRowsRepeats` interleaved pairs (statements, rotation, statements,
+    /// rotation, …), so a phase of the machine weighs on both sides; returns the run of median
+    /// time of each side, named as such.
+    private func firstRowsRuns(into pairs: inout [FirstRowsPair]) throws -> (statements: BenchLine, rotation: BenchLine) {
+        let count = Formatting.count(firstRows)
+        var statements: [BenchLine] = []
+        var rotations: [BenchLine] = []
+        for run in 1...Self.firstRowsRepeats {
+            let pair = "\(run)/\(Self.firstRowsRepeats)"
+            statements.append(try sameStatements("kek's statements, no crypto, \(count) rows, pair \(pair)", .smallSameStatements).line)
+            rotations.append(try rotation("kek rotation, 1 loop, \(count) rows, pair \(pair)", .small, workers: 1))
+            pairs.append(FirstRowsPair(statementsSeconds: statements[run - 1].seconds, rotationSeconds: rotations[run - 1].seconds,
+                                       rotation: rotations[run - 1].timeline))
+        }
+        func median(_ runs: [BenchLine], _ name: String) -> BenchLine {
+            var line = runs.sorted { $0.seconds < $1.seconds }[runs.count / 2]
+            line.name = name
+            return line
+        }
+        let of = "median of \(Self.firstRowsRepeats) interleaved"
+        return (median(statements, "kek's statements, no crypto, \(count) rows (\(of))"),
+                median(rotations, "kek rotation, 1 loop, \(count) rows (\(of))"))
     }
 
     private func seed(count: Int) throws {
@@ -109,8 +168,10 @@ struct RewrapBenchmark {
         let started = DispatchTime.now().uptimeNanoseconds
         let measured = try body()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000_000
-        return BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read(),
-                         loadAtStart: load)
+        var line = BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read(),
+                             loadAtStart: load)
+        line.timeline = measured.timeline
+        return line
     }
 
     /// A new active KEK, for a measurement that moves every DEK of the current one to it.
@@ -154,7 +215,8 @@ struct RewrapBenchmark {
                 return try JobQueue(connection: connection).job(job.id)
             }
             guard let job, let finished = job.finishedAt else { throw CommandFailure("\(name): the rotation job has no finish time") }
-            return Measured(rows: moving, seconds: finished.timeIntervalSince(job.createdAt))
+            return Measured(rows: moving, seconds: finished.timeIntervalSince(job.createdAt),
+                            timeline: RotationTimeline(job: job, parts: try JobQueue(connection: connection).parts(of: job.id)))
         }
     }
 
