@@ -19,7 +19,14 @@ final class BenchEndToEndTests: XCTestCase {
                 var p99Milliseconds: Double
             }
             struct Explain: Decodable { var rows: Int }
+            struct Pair: Decodable {
+                struct Timeline: Decodable { var parts: Int; var partsSeconds: Double }
+                var statementsSeconds: Double
+                var rotationSeconds: Double
+                var rotation: Timeline?
+            }
             var lines: [Line]
+            var firstRowsPairs: [Pair]
             var latencies: [Latency]
             var explain: Explain?
         }
@@ -29,7 +36,8 @@ final class BenchEndToEndTests: XCTestCase {
     }
 
     func testBenchMeasuresEveryBaselineRotationAndApplicationLatency() throws {
-        let outcome = try KekBinary(databaseURL: nil).run(["bench", "--rows", "400", "--batch-size", "100", "--idle", "1s", "--json"])
+        let outcome = try KekBinary(databaseURL: nil).run(["bench", "--rows", "400", "--first", "200", "--batch-size", "100", "--idle", "1s",
+                                                                "--json"])
         XCTAssertEqual(outcome.status, 0, outcome.stderr)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -39,6 +47,19 @@ final class BenchEndToEndTests: XCTestCase {
             let line = try XCTUnwrap(byRole[role], "no \(role) line in \(outcome.stdout)")
             XCTAssertEqual(line.rows, 400, line.name)
             XCTAssertGreaterThan(line.seconds, 0, line.name)
+        }
+        // The first 200 rows, measured on their own in three interleaved pairs, before the rest were seeded.
+        for role in ["smallSameStatements", "small"] {
+            let line = try XCTUnwrap(byRole[role], "no \(role) line in \(outcome.stdout)")
+            XCTAssertEqual(line.rows, 200, line.name)
+            XCTAssertTrue(line.name.contains("median of 3"), line.name)
+        }
+        XCTAssertEqual(report.results.firstRowsPairs.count, 3)
+        for pair in report.results.firstRowsPairs {
+            XCTAssertGreaterThan(pair.statementsSeconds, 0)
+            XCTAssertGreaterThan(pair.rotationSeconds, 0)
+            // The rotation's default split, every part claimed and timed by its job row.
+            XCTAssertEqual(pair.rotation?.parts, 8)
         }
         // The throwaway cluster preloads pg_stat_statements (shipped with the postgresql package).
         XCTAssertNotNil(byRole["sameStatements"]?.databaseMicrosecondsPerRow)

@@ -71,7 +71,8 @@ final class JobQueueWorkerTests: XCTestCase {
         XCTAssertTrue(try waitUntil(timeout: 5) {
             try fixture.count("SELECT count(*) FROM workers WHERE id = 'threads'") == 1
         })
-        Thread.sleep(forTimeInterval: 0.3) // let both loops reach their LISTEN wait
+        // Both loops listen before the enqueue: a notification sent from then on is not missed.
+        XCTAssertTrue(worker.waitUntilConnected(timeout: 5))
         let quick = try fixture.queue.enqueue(JobRequest(kind: "noop"))
         XCTAssertTrue(try waitUntil(timeout: 3) { try fixture.job(quick.id).state == .completed })
 
