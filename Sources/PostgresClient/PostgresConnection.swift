@@ -179,27 +179,31 @@ public final class PostgresConnection {
             names: (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) },
             typeOIDs: (0..<columnCount).map { UInt32(PQftype(result, Int32($0))) }
         )
-        var rows: [Row] = []
-        rows.reserveCapacity(rowCount)
+        var lengths: [Int32] = []
+        lengths.reserveCapacity(rowCount * columnCount)
+        var total = 0
         for r in 0..<Int32(rowCount) {
-            var buffer: [UInt8] = []
-            var ranges: [Range<Int>?] = []
-            ranges.reserveCapacity(columnCount)
             for c in 0..<Int32(columnCount) {
-                if PQgetisnull(result, r, c) == 1 {
-                    ranges.append(nil)
-                    continue
-                }
-                let length = Int(PQgetlength(result, r, c))
-                let start = buffer.count
-                PQgetvalue(result, r, c).withMemoryRebound(to: UInt8.self, capacity: length) {
-                    buffer.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
-                }
-                ranges.append(start..<(start + length))
+                let length = PQgetisnull(result, r, c) == 1 ? -1 : PQgetlength(result, r, c)
+                lengths.append(length)
+                total += Int(max(length, 0))
             }
-            rows.append(Row(columns: columns, values: ranges.map { $0.map { buffer[$0] } }))
         }
-        return rows
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(total)
+        var starts: [Int] = []
+        starts.reserveCapacity(lengths.count)
+        for r in 0..<Int32(rowCount) {
+            for c in 0..<Int32(columnCount) {
+                starts.append(bytes.count)
+                let length = Int(lengths[Int(r) * columnCount + Int(c)])
+                guard length > 0 else { continue }
+                PQgetvalue(result, r, c).withMemoryRebound(to: UInt8.self, capacity: length) {
+                    bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+                }
+            }
+        }
+        return ResultValues(columns: columns, rowCount: rowCount, bytes: bytes, starts: starts, lengths: lengths).rows
     }
 
     // MARK: - Connection state
