@@ -37,6 +37,22 @@ final class RotationPreparationTests: XCTestCase {
         }
     }
 
+    /// Without a part count, a KEK gets one part per 50,000 DEKs, from 1 to 8: a small rotation
+    /// pays the per-part cost (a claim, a first batch with nothing in flight) fewer times.
+    func testWithoutAPartCountEachPartHoldsAtLeastFiftyThousandDEKsUpToEightParts() throws {
+        let expected: [(Int64, Int)] = [(0, 1), (49_999, 1), (50_000, 1), (100_000, 2), (399_999, 7), (1_000_000, 8), (100_000_000, 8)]
+        for (deks, parts) in expected {
+            XCTAssertEqual(RotationPreparation.defaultParts(deks: deks), parts, "\(deks) DEKs")
+        }
+        let f = try KeyFixture()
+        try f.store.generate(rootKeys: f.rootKeys, activate: true)
+        try f.seedDEKs(1000)
+        XCTAssertEqual(try RotationPreparation.make(f.connection, rewrapOnly: nil, parts: nil).scanned[0].cuts, [],
+                       "1,000 DEKs: one part")
+        XCTAssertEqual(try RotationPreparation.make(f.connection, rewrapOnly: nil, parts: 4).scanned[0].cuts.count, 3,
+                       "a part count given is kept")
+    }
+
     /// Dense ids with one cluster of holes (8% of the span) are cut evenly by id, reading no
     /// row: no part holds more than 1/0.9 of an even share.
     func testDenseIdsWithAClusterOfHolesAreCutByIdWithinTheBound() throws {

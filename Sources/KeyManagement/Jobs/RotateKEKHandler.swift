@@ -40,7 +40,7 @@ struct RotateKEKHandler: JobHandler {
         try PermanentRefusal.convert {
             // The read-only preparation first, holding nothing an application's write needs; then one short transaction.
             let preparation = try RotationPreparation.make(rewrapOnly: arguments.rewrapOnly,
-                                                           parts: arguments.parts ?? RotationArguments.defaultParts,
+                                                           parts: arguments.parts,
                                                            reader: LeasedReader(context: context))
             try context.batch { connection in
                 let (start, parts) = try RotationSteps.start(connection, preparation, rootKeys: rootKeys, actor: context.workerID,

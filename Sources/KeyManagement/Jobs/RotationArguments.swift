@@ -5,7 +5,8 @@ public struct RotationArguments: JobArguments, Equatable {
     public static let kind = "rotate_kek"
     /// DEKs per batch transaction.
     public var batchSize: Int?
-    /// How many parts the DEK id space is split into, for workers to claim in parallel.
+    /// How many parts each old KEK's DEKs are split into, for workers to claim in parallel
+    /// (absent: `RotationPreparation.defaultParts(deks:)`, one per 50,000 DEKs, 1 to 8).
     public var parts: Int?
     /// An upper bound on rows per second for the whole rotation, to spare a busy database.
     public var maxRate: Double?
@@ -43,7 +44,6 @@ public struct RotationArguments: JobArguments, Equatable {
     /// 2,000 rows per batch measured best on 2 cores (see README, Performance): larger
     /// batches hold row locks longer for no gain in rate.
     public static let defaultBatchSize = 2000
-    public static let defaultParts = 8
 }
 
 /// The arguments of one `rewrap_part` job, a slice of a rotation.

@@ -94,7 +94,7 @@ struct RotateOptions: CommandOptions {
     var plan = false
     var rewrapOnly = false
     var batchSize = RotationArguments.defaultBatchSize
-    var parts = RotationArguments.defaultParts
+    var parts: Int?
     var maxRate: Double?
     var following = JobFollowing()
 
@@ -104,7 +104,9 @@ struct RotateOptions: CommandOptions {
         .flag("plan", "Write nothing; report what a rotation would touch (exit 1 when it would be refused).", \.plan),
         .flag("rewrap-only", "Generate no KEK: move the DEKs of every decrypt_only KEK to the active one.", \.rewrapOnly),
         .value("batch-size", "N", "DEKs per batch transaction.", \.batchSize, .int),
-        .value("parts", "N", "Parts the DEK id space is split into for parallel workers.", \.parts, .int),
+        .value("parts", "N", "Parts each old KEK's DEKs are split into for parallel workers (default: one per "
+               + "\(Formatting.count(Int(RotationPreparation.minimumDefaultPartDEKs))) DEKs, 1 to \(RotationPreparation.maximumDefaultParts)).",
+               \.parts, .int),
         .value("max-rate", "ROWS_PER_S", "Cap on rows per second for the whole rotation, final sweep included "
                + "(\(Int(JobArgumentBounds.maxRate.lowerBound)) to \(Int(JobArgumentBounds.maxRate.upperBound))).", \.maxRate, .rate),
         .flag("json", "Print JSON: the plan, or job_id, enqueued and (with --wait) state.", \.following.json),
