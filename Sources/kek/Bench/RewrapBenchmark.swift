@@ -19,22 +19,21 @@ struct BenchResults: Encodable {
 
 /// One pair of the first rows' runs: kek's statements without crypto, then the 1-loop rotation.
 struct FirstRowsPair: Encodable {
-    var statementsSeconds: Double
-    var rotationSeconds: Double
-    var rotation: RotationTimeline?
+    let statementsSeconds: Double
+    let rotationSeconds: Double
+    let rotation: RotationTimeline?
     /// The rotation's rate over the statements' rate.
-    var ratio: Double { rotationSeconds > 0 ? statementsSeconds / rotationSeconds : 0 }
+    let ratio: Double
+
+    init(statementsSeconds: Double, rotationSeconds: Double, rotation: RotationTimeline?) {
+        self.statementsSeconds = statementsSeconds
+        self.rotationSeconds = rotationSeconds
+        self.rotation = rotation
+        ratio = rotationSeconds > 0 ? statementsSeconds / rotationSeconds : 0
+    }
 
     enum CodingKeys: String, CodingKey {
         case ratio, rotation, statementsSeconds = "statements_seconds", rotationSeconds = "rotation_seconds"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(statementsSeconds, forKey: .statementsSeconds)
-        try container.encode(rotationSeconds, forKey: .rotationSeconds)
-        try container.encode(ratio, forKey: .ratio)
-        try container.encodeIfPresent(rotation, forKey: .rotation)
     }
 }
 
