@@ -15,7 +15,8 @@ public final class JobWorker: Sendable {
     let events: any JobEventSink
     public let stop = StopSignal()
     private let running = Mutex<Int>(0)
-    /// Loops that have opened their connection (and issued their `LISTEN`) at least once.
+    /// Loops that have opened their connection (and issued their `LISTEN`, unless polling) and
+    /// run their first claim.
     private let connectedLoops = Mutex<Int>(0)
     private let poolerNoted = Atomic<Bool>(false)
 
@@ -49,9 +50,10 @@ public final class JobWorker: Sendable {
         return true
     }
 
-    /// Waits until every job loop has opened its connection and listens, so a job enqueued
-    /// next is claimed on its notification as by a worker that was already running; false
-    /// when `timeout` passed first (the database not answering, say).
+    /// Waits until every job loop has opened its connection, issued its `LISTEN` (unless it
+    /// polls: `--no-listen`, a pooler) and run its first claim, so a job enqueued next is
+    /// claimed as by a worker that was already running, on its notification; false when
+    /// `timeout` passed first (the database not answering, say) or a stop was requested.
     public func waitUntilConnected(timeout: Double) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while connectedLoops.withLock({ $0 }) < max(1, configuration.concurrency) {
@@ -80,9 +82,12 @@ public final class JobWorker: Sendable {
         while !stop.isRequested {
             do {
                 let current = try runner ?? makeRunner()
-                if runner == nil { connectedLoops.withLock { $0 += 1 } }
+                let first = runner == nil
                 runner = current
                 let claimed = try current.runNext()
+                // Counted once its first claim ran: from here on a job enqueued later is found by a
+                // notification (the `LISTEN` came before) or the next claim, never by that first one.
+                if first { connectedLoops.withLock { $0 += 1 } }
                 if let seconds = outage.recovered() {
                     note("database_back", String(format: "job loop: database answering again after %.1fs", seconds))
                 }

@@ -146,7 +146,7 @@ public enum OpenAPIDocument {
             "type": "object",
             "properties": {
               "batch_size": {"type": "integer", "minimum": 1, "maximum": 50000},
-              "parts": {"type": "integer", "minimum": 1, "maximum": 1024},
+              "parts": {"type": "integer", "minimum": 1, "maximum": 1024, "description": "Parts each old KEK's DEKs are split into for parallel workers; leave it out for one per 50,000 DEKs, 1 to 8 (more parts than worker loops gain nothing)."},
               "max_rate": {"type": "number", "minimum": 1, "maximum": 10000000, "description": "Rows per second for the whole rotation, final sweep included; leave it out for no cap (null is refused)."}
             }
           },

@@ -27,7 +27,8 @@ final class RotationSweepEndToEndTests: XCTestCase {
         try application.execute("SELECT 1 FROM data_keys WHERE id = $1 FOR UPDATE", [held])
         let worker = try scenario.worker("s1", extra: ["--retry-base", "1s"])
         defer { scenario.kek.send(SIGKILL, to: worker.process) }
-        let job = try scenario.enqueueRotation(["--batch-size", "100"])
+        // Several parts over sparse ids, so the split walks the index (the default would give one part).
+        let job = try scenario.enqueueRotation(["--batch-size", "100", "--parts", "4"])
         // Every DEK but the held one moves; the rotation keeps sweeping while it is held.
         let deadline = Date().addingTimeInterval(120)
         while try scenario.count("SELECT count(*) FROM data_keys WHERE kek_id = $1", [old]) > 1, Date() < deadline {

@@ -59,7 +59,8 @@ final class RotationTests: XCTestCase {
         writer.start()
         let workers = [try scenario.worker("a1"), try scenario.worker("a2")]
         defer { workers.forEach { scenario.kek.send(SIGKILL, to: $0.process) } }
-        let job = try scenario.enqueueRotation(["--batch-size", "500"])
+        // Four parts, so both workers rewrap beside the writer (the default would give 20k DEKs one part).
+        let job = try scenario.enqueueRotation(["--batch-size", "500", "--parts", "4"])
         let state = try scenario.waitForEnd(of: job, timeout: 240)
         let written = writer.stop()
         XCTAssertEqual(state, "completed")

@@ -41,7 +41,7 @@ final class StatusEndpointTests: XCTestCase {
         XCTAssertEqual(try Curl.request(base + "/readyz").status, 200)
 
         // A rate cap stretches the rotation over several seconds so progress can be watched.
-        let rotate = try kek.run(["rotate", "--batch-size", "500", "--max-rate", "4000"])
+        let rotate = try kek.run(["rotate", "--batch-size", "500", "--max-rate", "4000", "--parts", "4"])
         XCTAssertEqual(rotate.status, 0, rotate.stderr)
         let jobID = try XCTUnwrap(Int64(rotate.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
 
@@ -105,7 +105,8 @@ final class StatusEndpointTests: XCTestCase {
         XCTAssertEqual(job["done"] as? Int, 20_000)
         XCTAssertTrue(job["eta_seconds"] is NSNull)
         let parts = try XCTUnwrap(job["parts"] as? [String: Any])
-        XCTAssertEqual(parts["completed"] as? Int, parts["count"] as? Int)
+        XCTAssertEqual(parts["count"] as? Int, 4)
+        XCTAssertEqual(parts["completed"] as? Int, 4)
         let keks = try XCTUnwrap(report["keks"] as? [[String: Any]])
         for row in try connection.query("""
             SELECT k.id, k.state, (SELECT count(*) FROM data_keys d WHERE d.kek_id = k.id)::int8, kek_wraps(k.id) FROM keks k

@@ -27,6 +27,32 @@ final class PostgresClientTests: XCTestCase {
         XCTAssertThrowsError(try row.decode(8, as: String.self))
     }
 
+    /// Every row of a result shares one buffer: each keeps its own values, an empty value is
+    /// not NULL, and a result without columns still has its rows.
+    func testRowsOfOneResultKeepTheirOwnValuesNullAndEmptyApart() throws {
+        let db = try PostgresConnection(try TestDatabase.fresh())
+        let rows = try db.query("""
+            SELECT i, CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN ''::bytea ELSE decode(repeat('ab', i), 'hex') END, i::text
+            FROM generate_series(1, 300) AS i
+            """)
+        XCTAssertEqual(rows.count, 300)
+        for (index, row) in rows.enumerated() {
+            let i = index + 1
+            XCTAssertEqual(row.count, 3)
+            XCTAssertEqual(try row.decode(0, as: Int32.self), Int32(i))
+            let value = try row.decode(1, as: [UInt8]?.self)
+            switch i % 3 {
+            case 0: XCTAssertNil(value, "row \(i)")
+            case 1: XCTAssertEqual(value, [], "row \(i): empty, not NULL")
+            default: XCTAssertEqual(value, [UInt8](repeating: 0xAB, count: i), "row \(i)")
+            }
+            XCTAssertEqual(try row.decode(2, as: String.self), String(i))
+        }
+        let columnless = try db.query("SELECT FROM generate_series(1, 3)")
+        XCTAssertEqual(columnless.map(\.count), [0, 0, 0])
+        XCTAssertThrowsError(try columnless[0].decode(0, as: Int32.self))
+    }
+
     func testArraysSendManyRowsInOneStatement() throws {
         let db = try PostgresConnection(try TestDatabase.fresh())
         try db.execute("CREATE TABLE t (id int8 PRIMARY KEY, v bytea)")
