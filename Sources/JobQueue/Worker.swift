@@ -42,12 +42,7 @@ public final class JobWorker: Sendable {
 
     /// Waits until every thread ended; false when `timeout` passed first.
     public func waitUntilStopped(timeout: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while running.withLock({ $0 }) > 0 {
-            if Date() >= deadline { return false }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return true
+        Self.poll(timeout: timeout, every: 0.02) { running.withLock { $0 } == 0 }
     }
 
     /// Waits until every job loop has opened its connection, issued its `LISTEN` (unless it
@@ -55,10 +50,17 @@ public final class JobWorker: Sendable {
     /// claimed as by a worker that was already running, on its notification; false when
     /// `timeout` passed first (the database not answering, say) or a stop was requested.
     public func waitUntilConnected(timeout: Double) -> Bool {
+        let loops = max(1, configuration.concurrency)
+        func connected() -> Bool { connectedLoops.withLock { $0 } >= loops }
+        return Self.poll(timeout: timeout, every: 0.005) { connected() || stop.isRequested } && connected()
+    }
+
+    /// Checks `done` every `interval` until it holds (true) or `timeout` passes (false).
+    private static func poll(timeout: Double, every interval: Double, _ done: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while connectedLoops.withLock({ $0 }) < max(1, configuration.concurrency) {
-            if Date() >= deadline || stop.isRequested { return false }
-            Thread.sleep(forTimeInterval: 0.005)
+        while !done() {
+            if Date() >= deadline { return false }
+            Thread.sleep(forTimeInterval: interval)
         }
         return true
     }

@@ -27,7 +27,8 @@ struct BenchLine: Encodable {
         case databaseMicrosecondsPerRow = "database_microseconds_per_row", loadAtStart = "load_at_start"
     }
 
-    init(name: String, role: Role = .other, rows: Int, seconds: Double, server: ServerTime? = nil, loadAtStart: Double = 0) {
+    init(name: String, role: Role = .other, rows: Int, seconds: Double, server: ServerTime? = nil, loadAtStart: Double = 0,
+         timeline: RotationTimeline? = nil) {
         self.name = name
         self.role = role
         self.rows = rows
@@ -37,6 +38,7 @@ struct BenchLine: Encodable {
         databaseMicrosecondsPerRow = server.map { rows > 0 ? $0.totalMilliseconds * 1000 / Double(rows) : 0 }
         statements = server?.statements ?? []
         self.loadAtStart = loadAtStart
+        self.timeline = timeline
     }
 }
 

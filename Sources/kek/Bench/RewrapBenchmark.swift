@@ -167,10 +167,8 @@ struct RewrapBenchmark {
         let started = DispatchTime.now().uptimeNanoseconds
         let measured = try body()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000_000
-        var line = BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read(),
-                             loadAtStart: load)
-        line.timeline = measured.timeline
-        return line
+        return BenchLine(name: name, role: role, rows: measured.rows, seconds: measured.seconds ?? wall, server: try server.read(),
+                         loadAtStart: load, timeline: measured.timeline)
     }
 
     /// A new active KEK, for a measurement that moves every DEK of the current one to it.
